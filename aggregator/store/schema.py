@@ -1,0 +1,85 @@
+"""Schema migrations, written once in portable SQL for SQLite and PostgreSQL.
+
+Times are stored as integer Unix seconds (UTC): they sort, index and compare the same in both
+databases. `{blob}` becomes BLOB or BYTEA.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (
+        1,
+        [
+            """CREATE TABLE IF NOT EXISTS source_state (
+                source_id TEXT PRIMARY KEY,
+                url TEXT,
+                etag TEXT,
+                last_modified TEXT,
+                last_attempt BIGINT,
+                last_success BIGINT,
+                last_status TEXT,
+                http_status INTEGER,
+                last_error TEXT,
+                consecutive_failures INTEGER NOT NULL DEFAULT 0,
+                next_due BIGINT,
+                new_entries INTEGER NOT NULL DEFAULT 0,
+                retry_after_until BIGINT,
+                disabled_reason TEXT,
+                interval_s INTEGER,
+                items_seen INTEGER NOT NULL DEFAULT 0
+            )""",
+            """CREATE TABLE IF NOT EXISTS articles (
+                uid TEXT PRIMARY KEY,
+                source_id TEXT NOT NULL,
+                guid TEXT NOT NULL,
+                url TEXT NOT NULL,
+                title TEXT NOT NULL,
+                published BIGINT NOT NULL,
+                updated BIGINT NOT NULL,
+                date_source TEXT NOT NULL,
+                author TEXT,
+                language TEXT,
+                summary_html TEXT NOT NULL,
+                content_html TEXT NOT NULL,
+                text TEXT NOT NULL,
+                text_hash TEXT NOT NULL,
+                topics TEXT NOT NULL,
+                story_id TEXT NOT NULL,
+                priority INTEGER NOT NULL DEFAULT 0,
+                first_seen BIGINT NOT NULL,
+                changed_at BIGINT NOT NULL,
+                signature {blob}
+            )""",
+            "CREATE UNIQUE INDEX IF NOT EXISTS articles_source_guid ON articles (source_id, guid)",
+            "CREATE INDEX IF NOT EXISTS articles_url ON articles (url)",
+            "CREATE INDEX IF NOT EXISTS articles_text_hash ON articles (text_hash)",
+            "CREATE INDEX IF NOT EXISTS articles_story ON articles (story_id)",
+            """CREATE TABLE IF NOT EXISTS stories (
+                story_id TEXT PRIMARY KEY,
+                primary_uid TEXT NOT NULL,
+                published BIGINT NOT NULL,
+                updated BIGINT NOT NULL,
+                topics TEXT NOT NULL,
+                created BIGINT NOT NULL
+            )""",
+            "CREATE INDEX IF NOT EXISTS stories_published ON stories (published, story_id)",
+            """CREATE TABLE IF NOT EXISTS story_topics (
+                topic TEXT NOT NULL,
+                story_id TEXT NOT NULL,
+                published BIGINT NOT NULL,
+                PRIMARY KEY (topic, story_id)
+            )""",
+            "CREATE INDEX IF NOT EXISTS story_topics_order ON story_topics (topic, published, story_id)",
+            """CREATE TABLE IF NOT EXISTS lsh (
+                band_key BIGINT NOT NULL,
+                published BIGINT NOT NULL,
+                article_uid TEXT NOT NULL,
+                story_id TEXT NOT NULL
+            )""",
+            "CREATE INDEX IF NOT EXISTS lsh_key ON lsh (band_key, published)",
+            "CREATE TABLE IF NOT EXISTS dirty_feeds (feed_id TEXT PRIMARY KEY)",
+        ],
+    ),
+]
+
+LATEST = MIGRATIONS[-1][0]

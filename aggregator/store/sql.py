@@ -1,0 +1,522 @@
+"""The store in portable SQL, shared by the SQLite and PostgreSQL backends.
+
+Each `ingest` call is one transaction holding a source's records, its stories, its LSH rows and its
+polling state, so a process killed mid-run leaves either all of a source's work or none of it.
+Lookups are batched per source (one query per key kind, not one per record) so the cost of a run
+grows with the entries it sees, not with the history stored.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from aggregator import dedupe
+from aggregator.errors import StoreError
+from aggregator.records import Article, Settings, SourceState, StoryView, Validators
+from aggregator.store.base import IngestResult
+from aggregator.store.schema import LATEST, MIGRATIONS
+
+ALL_FEED = "all"
+_BATCH = 500  # keys per IN (...) query: well under SQLite's variable limit
+
+ARTICLE_COLUMNS = (
+    "uid, source_id, guid, url, title, published, updated, date_source, author, language, "
+    "summary_html, content_html, text, text_hash, topics, story_id"
+)
+
+
+class Dialect(Protocol):
+    name: str
+    blob: str
+
+    def sql(self, statement: str) -> str: ...
+
+
+def to_ts(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+def from_ts(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def mint_story_id(first_uid: str) -> str:
+    """Derived from the first record, so a rebuilt database mints the same entry ids again."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'aggregator:story:' + first_uid)}"
+
+
+def _split_topics(value: str) -> tuple[str, ...]:
+    return tuple(t for t in value.split(",") if t)
+
+
+def _chunks(items: Sequence[Any], size: int = _BATCH) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(slots=True)
+class _Existing:
+    uid: str
+    source_id: str
+    title: str
+    text_hash: str
+    summary_html: str
+    content_html: str
+    updated: int
+    topics: str
+    story_id: str
+
+
+@dataclass(slots=True)
+class _Candidate:
+    uid: str
+    story_id: str
+    signature: dedupe.Signature
+
+
+class SqlStore:
+    """Implements `aggregator.store.base.Store` over a DB-API connection."""
+
+    def __init__(self, conn: Any, dialect: Dialect, settings: Settings | None = None) -> None:
+        self._conn = conn
+        self._dialect = dialect
+        self._settings = settings or Settings()
+        self._lock = threading.RLock()
+        self._migrate()
+
+    # ------------------------------------------------------------------ plumbing
+    def _exec(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        cur = self._conn.cursor()
+        cur.execute(self._dialect.sql(statement), tuple(params))
+        return cur
+
+    def _many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            cur = self._conn.cursor()
+            cur.executemany(self._dialect.sql(statement), [tuple(r) for r in rows])
+
+    def _in(self, n: int) -> str:
+        return ",".join("?" * n)
+
+    def _migrate(self) -> None:
+        with self._lock:
+            self._exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            row = self._exec("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > LATEST:
+                self._conn.rollback()
+                raise StoreError(
+                    f"the database has schema version {version}, newer than this program knows "
+                    f"({LATEST}): upgrade aggregator or point settings.database elsewhere"
+                )
+            for number, statements in MIGRATIONS:
+                if number <= version:
+                    continue
+                for statement in statements:
+                    self._exec(statement.replace("{blob}", self._dialect.blob))
+                self._exec(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(number),),
+                )
+            self._conn.commit()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # ------------------------------------------------------------------ polling state
+    _STATE_COLUMNS = (
+        "source_id, url, etag, last_modified, last_attempt, last_success, last_status, http_status, "
+        "last_error, consecutive_failures, next_due, new_entries, retry_after_until, disabled_reason, "
+        "interval_s, items_seen"
+    )
+
+    @staticmethod
+    def _state_from_row(row: Sequence[Any]) -> SourceState:
+        return SourceState(
+            source_id=row[0],
+            url=row[1],
+            validators=Validators(etag=row[2], last_modified=row[3]),
+            last_attempt=from_ts(row[4]),
+            last_success=from_ts(row[5]),
+            last_status=row[6],
+            http_status=row[7],
+            last_error=row[8],
+            consecutive_failures=row[9] or 0,
+            next_due=from_ts(row[10]),
+            new_entries=row[11] or 0,
+            retry_after_until=from_ts(row[12]),
+            disabled_reason=row[13],
+            interval=row[14],
+            items_seen=row[15] or 0,
+        )
+
+    def source_state(self, source_id: str) -> SourceState:
+        with self._lock:
+            row = self._exec(
+                f"SELECT {self._STATE_COLUMNS} FROM source_state WHERE source_id = ?", (source_id,)
+            ).fetchone()
+            self._conn.commit()
+        return self._state_from_row(row) if row else SourceState(source_id=source_id)
+
+    def source_states(self) -> dict[str, SourceState]:
+        with self._lock:
+            rows = self._exec(f"SELECT {self._STATE_COLUMNS} FROM source_state").fetchall()
+            self._conn.commit()
+        return {r[0]: self._state_from_row(r) for r in rows}
+
+    def _write_state(self, s: SourceState) -> None:
+        self._exec(
+            f"INSERT INTO source_state ({self._STATE_COLUMNS}) VALUES ({self._in(16)}) "
+            "ON CONFLICT (source_id) DO UPDATE SET url = excluded.url, etag = excluded.etag, "
+            "last_modified = excluded.last_modified, last_attempt = excluded.last_attempt, "
+            "last_success = excluded.last_success, last_status = excluded.last_status, "
+            "http_status = excluded.http_status, last_error = excluded.last_error, "
+            "consecutive_failures = excluded.consecutive_failures, next_due = excluded.next_due, "
+            "new_entries = excluded.new_entries, retry_after_until = excluded.retry_after_until, "
+            "disabled_reason = excluded.disabled_reason, interval_s = excluded.interval_s, "
+            "items_seen = excluded.items_seen",
+            (
+                s.source_id, s.url, s.validators.etag, s.validators.last_modified, to_ts(s.last_attempt),
+                to_ts(s.last_success), s.last_status, s.http_status, s.last_error, s.consecutive_failures,
+                to_ts(s.next_due), s.new_entries, to_ts(s.retry_after_until), s.disabled_reason,
+                s.interval, s.items_seen,
+            ),
+        )
+
+    def save_source_state(self, state: SourceState) -> None:
+        with self._lock:
+            try:
+                self._write_state(state)
+                self._conn.commit()
+            except BaseException:
+                self._conn.rollback()
+                raise
+
+    def forget_source(self, source_id: str) -> None:
+        """Drop the polling state of a source removed from sources.yaml (its records stay)."""
+        with self._lock:
+            self._exec("DELETE FROM source_state WHERE source_id = ?", (source_id,))
+            self._conn.commit()
+
+    # ------------------------------------------------------------------ records
+    def known_urls(self, urls: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(urls))
+        found: set[str] = set()
+        with self._lock:
+            for chunk in _chunks(wanted):
+                rows = self._exec(f"SELECT url FROM articles WHERE url IN ({self._in(len(chunk))})", chunk)
+                found.update(r[0] for r in rows.fetchall())
+            self._conn.commit()
+        return found
+
+    def _lookup(self, column: str, keys: Sequence[str]) -> dict[str, _Existing]:
+        out: dict[str, _Existing] = {}
+        unique = list(dict.fromkeys(keys))
+        for chunk in _chunks(unique):
+            rows = self._exec(
+                "SELECT uid, source_id, title, text_hash, summary_html, content_html, updated, topics, "
+                f"story_id, {column} FROM articles WHERE {column} IN ({self._in(len(chunk))})",
+                chunk,
+            ).fetchall()
+            for r in rows:
+                out.setdefault(r[9], _Existing(*r[:9]))
+        return out
+
+    def ingest(
+        self,
+        source_id: str,
+        articles: Sequence[Article],
+        now: datetime,
+        state: SourceState | None = None,
+        *,
+        priority: int = 0,
+    ) -> IngestResult:
+        with self._lock:
+            try:
+                result = self._ingest(source_id, articles, now, priority)
+                if state is not None:
+                    self._write_state(replace(state, new_entries=result.new))
+                self._conn.commit()
+                return result
+            except BaseException:
+                self._conn.rollback()
+                raise
+
+    def _ingest(self, source_id: str, articles: Sequence[Article], now: datetime, priority: int) -> IngestResult:
+        now_ts = to_ts(now) or 0
+        # Within one batch the same entry may appear twice (feeds repeat items): keep the last copy.
+        batch = list({a.uid: a for a in articles}.values())
+        by_uid = self._lookup("uid", [a.uid for a in batch])
+        by_url = self._lookup("url", [a.url for a in batch if a.uid not in by_uid])
+        by_hash = self._lookup("text_hash", [a.text_hash for a in batch if a.uid not in by_uid])
+        touched: set[str] = set()
+        new = updated = unchanged = 0
+        fresh: list[Article] = []
+        for article in batch:
+            existing = by_uid.get(article.uid) or by_url.get(article.url) or by_hash.get(article.text_hash)
+            if existing is None:
+                fresh.append(article)
+                # later copies in the same batch find this one by URL or text
+                placeholder = _Existing(article.uid, source_id, article.title, article.text_hash,
+                                        article.summary_html, article.content_html, 0, "", "")
+                by_url.setdefault(article.url, placeholder)
+                by_hash.setdefault(article.text_hash, placeholder)
+                continue
+            if existing.source_id != source_id or existing.story_id == "":
+                unchanged += 1  # the same record reached through another source or twice in a batch
+                continue
+            if self._update_if_changed(existing, article, now_ts, touched):
+                updated += 1
+            else:
+                unchanged += 1
+        if fresh:
+            self._insert_new(source_id, fresh, now_ts, priority, touched)
+            new = len(fresh)
+        if touched:
+            touched.add(ALL_FEED)
+            self._many(
+                "INSERT INTO dirty_feeds (feed_id) VALUES (?) ON CONFLICT (feed_id) DO NOTHING",
+                [(f,) for f in sorted(touched)],
+            )
+        return IngestResult(new=new, updated=updated, unchanged=unchanged, feeds_touched=frozenset(touched))
+
+    def _update_if_changed(self, old: _Existing, a: Article, now_ts: int, touched: set[str]) -> bool:
+        topics = ",".join(a.topics)
+        same = (
+            old.title == a.title
+            and old.text_hash == a.text_hash
+            and old.summary_html == a.summary_html
+            and old.content_html == a.content_html
+            and old.topics == topics
+        )
+        if same:
+            return False
+        new_updated = max(to_ts(a.updated) or now_ts, old.updated)
+        self._exec(
+            "UPDATE articles SET title = ?, updated = ?, author = ?, language = ?, summary_html = ?, "
+            "content_html = ?, text = ?, text_hash = ?, topics = ?, changed_at = ? WHERE uid = ?",
+            (a.title, new_updated, a.author, a.language, a.summary_html, a.content_html, a.text,
+             a.text_hash, topics, now_ts, old.uid),
+        )
+        touched.update(_split_topics(old.topics))
+        self._refresh_story(old.story_id, touched, updated_at=new_updated)
+        return True
+
+    # ------------------------------------------------------------------ stories
+    def _insert_new(self, source_id: str, fresh: list[Article], now_ts: int, priority: int,
+                    touched: set[str]) -> None:
+        settings = self._settings
+        signatures = {a.uid: dedupe.make_signature(a.title, a.text, a.language) for a in fresh}
+        keys_of = {uid: dedupe.band_keys(sig) for uid, sig in signatures.items() if sig is not None}
+        window_start = now_ts - settings.dedupe_window_days * 86400
+        candidates = self._candidates(
+            [k for ks in keys_of.values() for k in ks], window_start, {a.published for a in fresh}
+        )
+        article_rows = []
+        lsh_rows = []
+        story_changes: dict[str, int] = {}
+        for a in fresh:
+            sig = signatures[a.uid]
+            story_id = None
+            if sig is not None:
+                story_id = self._best_story(sig, keys_of[a.uid], candidates)
+            if story_id is None:
+                story_id = mint_story_id(a.uid)
+            published = to_ts(a.published) or now_ts
+            article_rows.append((
+                a.uid, source_id, a.guid, a.url, a.title, published, to_ts(a.updated) or published,
+                a.date_source, a.author, a.language, a.summary_html, a.content_html, a.text, a.text_hash,
+                ",".join(a.topics), story_id, priority, now_ts, now_ts,
+                sig.to_bytes() if sig is not None else None,
+            ))
+            if sig is not None:
+                for key in keys_of[a.uid]:
+                    lsh_rows.append((key, published, a.uid, story_id))
+                    candidates.setdefault(key, []).append(_Candidate(a.uid, story_id, sig))
+            story_changes[story_id] = max(story_changes.get(story_id, 0), to_ts(a.updated) or published)
+        self._many(
+            "INSERT INTO articles (uid, source_id, guid, url, title, published, updated, date_source, author, "
+            "language, summary_html, content_html, text, text_hash, topics, story_id, priority, first_seen, "
+            f"changed_at, signature) VALUES ({self._in(20)})",
+            article_rows,
+        )
+        self._many("INSERT INTO lsh (band_key, published, article_uid, story_id) VALUES (?, ?, ?, ?)", lsh_rows)
+        for story_id, updated_at in story_changes.items():
+            self._refresh_story(story_id, touched, updated_at=updated_at, created=now_ts)
+
+    def _candidates(self, keys: list[int], window_start: int, _: set[datetime]) -> dict[int, list[_Candidate]]:
+        """Stored records sharing an LSH band with a new one: an index lookup, whatever the history."""
+        found: dict[int, list[tuple[str, str]]] = {}
+        unique = list(dict.fromkeys(keys))
+        for chunk in _chunks(unique):
+            rows = self._exec(
+                f"SELECT band_key, article_uid, story_id FROM lsh WHERE band_key IN ({self._in(len(chunk))}) "
+                "AND published >= ?",
+                [*chunk, window_start],
+            ).fetchall()
+            for key, uid, story in rows:
+                found.setdefault(key, []).append((uid, story))
+        uids = list({uid for pairs in found.values() for uid, _ in pairs})
+        sigs: dict[str, dedupe.Signature] = {}
+        for chunk in _chunks(uids):
+            for uid, blob, story in self._exec(
+                f"SELECT uid, signature, story_id FROM articles WHERE uid IN ({self._in(len(chunk))})", chunk
+            ).fetchall():
+                if blob is not None:
+                    sigs[uid] = dedupe.Signature.from_bytes(bytes(blob))
+        out: dict[int, list[_Candidate]] = {}
+        for key, pairs in found.items():
+            out[key] = [_Candidate(uid, story, sigs[uid]) for uid, story in pairs if uid in sigs]
+        return out
+
+    def _best_story(self, sig: dedupe.Signature, keys: list[int],
+                    candidates: dict[int, list[_Candidate]]) -> str | None:
+        best: tuple[float, str] | None = None
+        seen: set[str] = set()
+        for key in keys:
+            for cand in candidates.get(key, ()):
+                if cand.uid in seen:
+                    continue
+                seen.add(cand.uid)
+                if dedupe.is_same_story(sig, cand.signature, threshold=self._settings.dedupe_threshold,
+                                        containment=self._settings.dedupe_containment):
+                    score = max(dedupe.similarity(sig, cand.signature))
+                    if best is None or score > best[0]:
+                        best = (score, cand.story_id)
+        return best[1] if best else None
+
+    def _refresh_story(self, story_id: str, touched: set[str], *, updated_at: int, created: int = 0) -> None:
+        """Recompute a story's primary copy, dates and topics from its members (the id never changes)."""
+        members = self._exec(
+            "SELECT uid, published, topics, priority FROM articles WHERE story_id = ?", (story_id,)
+        ).fetchall()
+        if not members:
+            return
+        primary = min(members, key=lambda r: (-r[3], r[1], r[0]))
+        topics = sorted({t for r in members for t in _split_topics(r[2])})
+        row = self._exec("SELECT topics, updated FROM stories WHERE story_id = ?", (story_id,)).fetchone()
+        old_topics = set(_split_topics(row[0])) if row else set()
+        updated = max(updated_at, row[1] if row else 0, primary[1])
+        self._exec(
+            "INSERT INTO stories (story_id, primary_uid, published, updated, topics, created) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (story_id) DO UPDATE SET primary_uid = excluded.primary_uid, "
+            "published = excluded.published, updated = excluded.updated, topics = excluded.topics",
+            (story_id, primary[0], primary[1], updated, ",".join(topics), created),
+        )
+        self._exec("DELETE FROM story_topics WHERE story_id = ?", (story_id,))
+        self._many(
+            "INSERT INTO story_topics (topic, story_id, published) VALUES (?, ?, ?)",
+            [(t, story_id, primary[1]) for t in topics],
+        )
+        touched.update(topics)
+        touched.update(old_topics)
+
+    # ------------------------------------------------------------------ reading back
+    @staticmethod
+    def _article_from_row(r: Sequence[Any]) -> Article:
+        published = from_ts(r[5]) or datetime.fromtimestamp(0, UTC)
+        return Article(
+            uid=r[0], source_id=r[1], guid=r[2], url=r[3], title=r[4], published=published,
+            updated=from_ts(r[6]) or published, date_source=r[7], author=r[8], language=r[9],
+            summary_html=r[10], content_html=r[11], text=r[12], text_hash=r[13],
+            topics=_split_topics(r[14]), story_id=r[15],
+        )
+
+    def article_count(self) -> int:
+        with self._lock:
+            (n,) = self._exec("SELECT COUNT(*) FROM articles").fetchone()
+            self._conn.commit()
+        return int(n)
+
+    def iter_articles(self) -> Iterator[Article]:
+        with self._lock:
+            rows = self._exec(f"SELECT {ARTICLE_COLUMNS} FROM articles ORDER BY published, uid").fetchall()
+            self._conn.commit()
+        for r in rows:
+            yield self._article_from_row(r)
+
+    def _views(self, story_rows: Sequence[Sequence[Any]]) -> list[StoryView]:
+        ids = [r[0] for r in story_rows]
+        members: dict[str, list[Article]] = {i: [] for i in ids}
+        for chunk in _chunks(ids):
+            for r in self._exec(
+                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE story_id IN ({self._in(len(chunk))}) "
+                "ORDER BY published, uid",
+                chunk,
+            ).fetchall():
+                members[r[15]].append(self._article_from_row(r))
+        views = []
+        for story_id, primary_uid, published, updated, topics in story_rows:
+            copies = members.get(story_id) or []
+            primary = next((m for m in copies if m.uid == primary_uid), None)
+            if primary is None:
+                continue
+            ordered = (primary, *(m for m in copies if m.uid != primary_uid))
+            views.append(StoryView(
+                story_id=story_id, primary=primary, members=ordered, topics=_split_topics(topics),
+                published=from_ts(published) or primary.published, updated=from_ts(updated) or primary.updated,
+            ))
+        return views
+
+    def iter_stories(self) -> Iterator[StoryView]:
+        with self._lock:
+            rows = self._exec(
+                "SELECT story_id, primary_uid, published, updated, topics FROM stories ORDER BY published, story_id"
+            ).fetchall()
+            views = self._views(rows)
+            self._conn.commit()
+        yield from views
+
+    def stories_for_feed(self, topic_id: str | None, limit: int, sources: Sequence[str] = ()) -> list[StoryView]:
+        fetch = limit * 4 if sources else limit
+        with self._lock:
+            if topic_id is None or topic_id == ALL_FEED:
+                rows = self._exec(
+                    "SELECT story_id, primary_uid, published, updated, topics FROM stories "
+                    "ORDER BY published DESC, story_id LIMIT ?",
+                    (fetch,),
+                ).fetchall()
+            else:
+                rows = self._exec(
+                    "SELECT s.story_id, s.primary_uid, s.published, s.updated, s.topics FROM story_topics t "
+                    "JOIN stories s ON s.story_id = t.story_id WHERE t.topic = ? "
+                    "ORDER BY t.published DESC, t.story_id LIMIT ?",
+                    (topic_id, fetch),
+                ).fetchall()
+            views = self._views(rows)
+            self._conn.commit()
+        if sources:
+            wanted = set(sources)
+            views = [v for v in views if any(m.source_id in wanted for m in v.members)]
+        return views[:limit]
+
+    # ------------------------------------------------------------------ publishing bookkeeping
+    def dirty_feeds(self) -> set[str]:
+        with self._lock:
+            rows = self._exec("SELECT feed_id FROM dirty_feeds").fetchall()
+            self._conn.commit()
+        return {r[0] for r in rows}
+
+    def mark_feeds_clean(self, feed_ids: Iterable[str]) -> None:
+        with self._lock:
+            self._many("DELETE FROM dirty_feeds WHERE feed_id = ?", [(f,) for f in feed_ids])
+            self._conn.commit()
+
+    def mark_feeds_dirty(self, feed_ids: Iterable[str]) -> None:
+        with self._lock:
+            self._many(
+                "INSERT INTO dirty_feeds (feed_id) VALUES (?) ON CONFLICT (feed_id) DO NOTHING",
+                [(f,) for f in feed_ids],
+            )
+            self._conn.commit()
+
+
+def with_topics(article: Article, topics: Sequence[str]) -> Article:
+    return replace(article, topics=tuple(topics))

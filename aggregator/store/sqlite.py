@@ -1,0 +1,33 @@
+"""Embedded SQLite backend: WAL, one file, nothing to install."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from aggregator.errors import StoreError
+from aggregator.records import Settings
+from aggregator.store.sql import SqlStore
+
+
+class SqliteDialect:
+    name = "sqlite"
+    blob = "BLOB"
+
+    def sql(self, statement: str) -> str:
+        return statement
+
+
+def open_sqlite(path: str, settings: Settings | None = None) -> SqlStore:
+    """Open (creating folders and schema as needed) the database file at `path`."""
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level="DEFERRED")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return SqlStore(conn, SqliteDialect(), settings)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot open SQLite database {path}: {exc}: check settings.database") from exc
