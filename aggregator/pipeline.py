@@ -121,13 +121,15 @@ def harvest_html(source: Source, state: SourceState, fetcher: Fetcher, classifie
         next_state = schedule.after_failure(state, source=source, settings=config.settings, now=now, rng=rng,
                                             error=result.broken, status="broken")
         outcome = SourceOutcome(source.id, "broken", seen=len(articles), error=result.broken,
-                                elapsed=time.monotonic() - started, warnings=result.warnings)
+                                elapsed=time.monotonic() - started, warnings=result.warnings,
+                                pages=result.pages_fetched)
         return Harvest(source, next_state, tuple(articles), outcome)
     next_state = schedule.after_success(state, source=source, settings=config.settings, now=now, rng=rng,
                                         publish_gap=_publish_gap(articles),
                                         seen=max(len(articles), state.items_seen))
     outcome = SourceOutcome(source.id, "ok", http_status=200, seen=len(articles),
-                            elapsed=time.monotonic() - started, warnings=result.warnings)
+                            elapsed=time.monotonic() - started, warnings=result.warnings,
+                            pages=result.pages_fetched)
     return Harvest(source, next_state, tuple(articles), outcome)
 
 
@@ -203,7 +205,10 @@ def _log(o: SourceOutcome) -> None:
     parts = [f"source={o.source_id}", f"status={o.status}"]
     if o.http_status is not None:
         parts.append(f"http={o.http_status}")
-    parts += [f"new={o.new}", f"updated={o.updated}", f"seen={o.seen}", f"elapsed={o.elapsed:.2f}s"]
+    parts += [f"new={o.new}", f"updated={o.updated}", f"seen={o.seen}"]
+    if o.pages:
+        parts.append(f"pages={o.pages}")
+    parts.append(f"elapsed={o.elapsed:.2f}s")
     if o.error:
         parts.append(f'error="{o.error}"')
     for w in o.warnings:

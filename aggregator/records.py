@@ -273,6 +273,7 @@ class SourceOutcome:
     error: str | None = None
     elapsed: float = 0.0
     warnings: tuple[str, ...] = ()
+    pages: int = 0  # HTML pages fetched by a scraper
 
 
 @dataclass(frozen=True, slots=True)

@@ -366,8 +366,8 @@ class SqlStore:
         uids = list({uid for pairs in found.values() for uid, _ in pairs})
         sigs: dict[str, dedupe.Signature] = {}
         for chunk in _chunks(uids):
-            for uid, blob, story in self._exec(
-                f"SELECT uid, signature, story_id FROM articles WHERE uid IN ({self._in(len(chunk))})", chunk
+            for uid, blob in self._exec(
+                f"SELECT uid, signature FROM articles WHERE uid IN ({self._in(len(chunk))})", chunk
             ).fetchall():
                 if blob is not None:
                     sigs[uid] = dedupe.Signature.from_bytes(bytes(blob))

@@ -1,0 +1,163 @@
+"""The store, on SQLite and on a real PostgreSQL server: exact dedupe, stories, state, crash safety."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from aggregator.errors import StoreError
+from aggregator.records import Article, Settings, SourceState, Validators
+from aggregator.store import SqlStore, open_store
+
+NOW = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
+
+BODY = (
+    "The {n}th industry fair opened in Shenzhen with {n}00 exhibitors showing sensors, gateways and "
+    "cloud platforms for factories, while organisers expect record attendance over five days and a new "
+    "hall for start-ups from {n} countries presents prototypes of batteries, drones and medical devices."
+)
+
+
+def make_article(n: int, source: str = "a", *, title: str | None = None, text: str | None = None,
+                 url: str | None = None, topics: tuple[str, ...] = ("iot",), hours: int = 0) -> Article:
+    text = text if text is not None else BODY.format(n=n)
+    published = NOW - timedelta(hours=n + hours)
+    return Article(
+        uid=f"{source}-{n}", source_id=source, guid=f"guid-{n}", url=url or f"https://{source}.example/{n}",
+        title=title or f"Story number {n}", published=published, updated=published,
+        date_source="rss:pubDate", author=None, language="en", summary_html=f"<p>{text[:40]}</p>",
+        content_html=f"<p>{text}</p>", text=text, text_hash=hashlib.sha256(text.encode()).hexdigest(),
+        topics=topics,
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'state' / 'test.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    s = open_store(url, Settings())
+    yield s
+    s.close()
+
+
+def test_new_records_become_stories_in_their_topic_feeds(store: SqlStore) -> None:
+    result = store.ingest("a", [make_article(1), make_article(2, topics=("ai",))], NOW)
+    assert (result.new, result.updated) == (2, 0)
+    assert result.feeds_touched == {"iot", "ai", "all"}
+    iot = store.stories_for_feed("iot", 10)
+    assert [v.primary.title for v in iot] == ["Story number 1"]
+    everything = store.stories_for_feed(None, 10)
+    assert [v.primary.title for v in everything] == ["Story number 1", "Story number 2"]  # newest first
+    assert everything[0].story_id.startswith("urn:uuid:")
+    assert store.dirty_feeds() == {"iot", "ai", "all"}
+
+
+def test_same_entry_again_is_one_record_and_touches_nothing(store: SqlStore) -> None:
+    store.ingest("a", [make_article(1)], NOW)
+    store.mark_feeds_clean(store.dirty_feeds())
+    again = store.ingest("a", [make_article(1)], NOW + timedelta(hours=1))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 1)
+    assert store.dirty_feeds() == set()
+    assert store.article_count() == 1
+
+
+def test_changed_title_updates_the_record_and_keeps_the_story_id(store: SqlStore) -> None:
+    store.ingest("a", [make_article(1)], NOW)
+    first = store.stories_for_feed("iot", 1)[0]
+    result = store.ingest("a", [make_article(1, title="Story number 1 (corrected)")], NOW + timedelta(hours=1))
+    assert (result.new, result.updated) == (0, 1)
+    after = store.stories_for_feed("iot", 1)[0]
+    assert after.story_id == first.story_id
+    assert after.primary.title == "Story number 1 (corrected)"
+    assert store.article_count() == 1
+
+
+def test_same_canonical_url_or_text_from_another_source_is_not_a_second_record(store: SqlStore) -> None:
+    store.ingest("feed", [make_article(1, "feed", url="https://fair.example/news/1")], NOW)
+    by_url = store.ingest("site", [make_article(1, "site", url="https://fair.example/news/1", text="other")], NOW)
+    by_text = store.ingest("mirror", [make_article(1, "mirror")], NOW)
+    assert by_url.new == 0 and by_text.new == 0
+    assert store.article_count() == 1
+
+
+def test_near_duplicate_from_another_source_joins_the_story(store: SqlStore) -> None:
+    store.ingest("a", [make_article(7)], NOW)
+    copy_text = "SHENZHEN, June 3 (Wire) -- " + BODY.format(n=7) + " Reporting by the wire desk."
+    store.ingest("b", [make_article(7, "b", title="Fair opens with record crowd", text=copy_text, hours=-2)], NOW)
+    stories = store.stories_for_feed("iot", 10)
+    assert len(stories) == 1
+    assert {m.source_id for m in stories[0].members} == {"a", "b"}
+    assert stories[0].primary.source_id == "a"  # the earliest published copy
+
+
+def test_different_stories_stay_apart(store: SqlStore) -> None:
+    store.ingest("a", [make_article(1)], NOW)
+    other = ("A robotics company from Munich won the innovation award for a gripper that learns new parts "
+             "from a single demonstration, the jury said on Tuesday evening at the closing ceremony.")
+    store.ingest("b", [make_article(2, "b", text=other)], NOW)
+    assert len(store.stories_for_feed(None, 10)) == 2
+
+
+def test_state_round_trips(store: SqlStore) -> None:
+    state = SourceState(source_id="a", url="https://moved.example/feed", validators=Validators('"e1"', "Mon"),
+                        last_attempt=NOW, last_success=NOW, last_status="ok", http_status=200,
+                        consecutive_failures=0, next_due=NOW + timedelta(hours=1), interval=3600, items_seen=5)
+    store.save_source_state(state)
+    assert store.source_state("a") == state
+    assert store.source_states() == {"a": state}
+    assert store.source_state("unknown") == SourceState(source_id="unknown")
+
+
+def test_records_and_state_commit_together(store: SqlStore) -> None:
+    state = SourceState(source_id="a", last_status="ok", validators=Validators('"v2"'))
+    store.ingest("a", [make_article(1)], NOW, state)
+    assert store.source_state("a").new_entries == 1
+    assert store.source_state("a").validators.etag == '"v2"'
+
+
+def test_a_failure_mid_ingest_leaves_nothing_half_written(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.ingest("a", [make_article(1)], NOW)
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(store, "_refresh_story", boom)
+    with pytest.raises(RuntimeError):
+        store.ingest("a", [make_article(2), make_article(3)], NOW, SourceState(source_id="a", last_status="ok"))
+    monkeypatch.undo()
+    assert store.article_count() == 1
+    assert store.source_state("a").last_status is None
+    assert store.ingest("a", [make_article(2), make_article(3)], NOW).new == 2  # a re-run finishes the job
+
+
+def test_known_urls(store: SqlStore) -> None:
+    store.ingest("a", [make_article(1), make_article(2)], NOW)
+    assert store.known_urls(["https://a.example/1", "https://a.example/9"]) == {"https://a.example/1"}
+
+
+def test_export_iterates_every_record_with_its_story(store: SqlStore) -> None:
+    store.ingest("a", [make_article(i) for i in range(5)], NOW)
+    articles = list(store.iter_articles())
+    assert len(articles) == 5 and all(a.story_id for a in articles)
+    assert len(list(store.iter_stories())) == 5
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    open_store(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="newer"):
+        open_store(f"sqlite:///{path}")
+
+
+def test_unknown_database_url_is_explained() -> None:
+    with pytest.raises(StoreError, match="sqlite:///"):
+        open_store("mysql://nope")
