@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from aggregator.records import FetchResult, Settings, Source, SourceState
+from aggregator.records import FetchResult, Settings, Source, SourceState, Validators
 
 
 def base_interval(source: Source, settings: Settings) -> int:
@@ -33,8 +33,9 @@ def is_due(source: Source, state: SourceState, now: datetime) -> bool:
 
 def due_sources(sources: Sequence[Source], states: dict[str, SourceState], now: datetime, *,
                 force: bool = False, only: Sequence[str] = ()) -> list[Source]:
-    """What to poll in this pass: `only` names sources explicitly (even if not yet due);
-    `force` ignores the schedule but still skips disabled sources."""
+    """What to poll in this pass: `only` names sources explicitly (even if not yet due or disabled);
+    `force` ignores our schedule but still skips disabled sources and honours a server's Retry-After
+    (asking again before the time a 429/503 gave is what gets a crawler banned)."""
     chosen = []
     for source in sources:
         if only and source.id not in only:
@@ -42,8 +43,10 @@ def due_sources(sources: Sequence[Source], states: dict[str, SourceState], now: 
         state = states.get(source.id) or SourceState(source_id=source.id)
         if not source.enabled:
             continue
-        if force or only:
-            if state.disabled_reason and not only:
+        if only:
+            chosen.append(source)
+        elif force:
+            if state.disabled_reason or (state.retry_after_until and state.retry_after_until > now):
                 continue
             chosen.append(source)
         elif is_due(source, state, now):
@@ -77,6 +80,9 @@ def after_success(state: SourceState, *, source: Source, settings: Settings, now
                   status: str = "ok") -> SourceState:
     interval = adaptive_interval(source, settings, feed_ttl=feed_ttl,
                                  max_age=result.max_age if result else None, publish_gap=publish_gap)
+    if status == "not-modified" and feed_ttl is None and publish_gap is None and state.interval:
+        # a 304 carries no body, so no <ttl> and no dates: the interval learnt from the last 200 still holds
+        interval = max(interval, clamp(state.interval, settings))
     url = state.url
     if result is not None and result.permanent_redirect:
         url = result.permanent_redirect
@@ -93,6 +99,7 @@ def after_success(state: SourceState, *, source: Source, settings: Settings, now
         next_due=now + timedelta(seconds=jitter(interval, rng)),
         new_entries=new_entries,
         retry_after_until=None,
+        disabled_reason=None,  # it answered again (e.g. polled by `run --source ID` after a fix)
         interval=interval,
         items_seen=seen or state.items_seen,
     )
@@ -117,8 +124,10 @@ def after_failure(state: SourceState, *, source: Source, settings: Settings, now
     delay = backoff_seconds(failures, source, settings, rng)
     retry_until = None
     if result is not None and result.retry_after is not None:
-        delay = max(delay, result.retry_after)
-        retry_until = now + timedelta(seconds=result.retry_after)
+        # honoured, but never longer than our own longest wait: a source is never given up for good
+        wait = min(result.retry_after, float(max(settings.max_interval, settings.max_backoff)))
+        delay = max(delay, wait)
+        retry_until = now + timedelta(seconds=wait)
     return replace(
         state,
         last_attempt=now,
@@ -131,3 +140,11 @@ def after_failure(state: SourceState, *, source: Source, settings: Settings, now
         retry_after_until=retry_until,
         disabled_reason=disabled,
     )
+
+
+def after_url_change(state: SourceState) -> SourceState:
+    """The url in sources.yaml was edited: forget what the old address taught us (a stored redirect,
+    validators, a 410, backoff, Retry-After) and poll the new one at once."""
+    return replace(state, url=None, validators=Validators(), consecutive_failures=0, next_due=None,
+                   retry_after_until=None, disabled_reason=None,
+                   last_status=None if state.disabled_reason else state.last_status)

@@ -83,3 +83,48 @@ def test_permanent_redirect_moves_the_stored_url() -> None:
     state = schedule.after_success(SourceState(source_id="s"), source=SOURCE, settings=SETTINGS, now=NOW,
                                    rng=random.Random(1), result=result)
     assert state.url == "http://new/"
+
+
+def test_force_still_honours_a_servers_retry_after_but_naming_the_source_does_not() -> None:
+    states = {"s": SourceState(source_id="s", retry_after_until=NOW + timedelta(minutes=30))}
+    assert schedule.due_sources([SOURCE], states, NOW, force=True) == []
+    assert schedule.due_sources([SOURCE], states, NOW + timedelta(minutes=31), force=True) == [SOURCE]
+    assert schedule.due_sources([SOURCE], states, NOW, only=["s"]) == [SOURCE]
+
+
+def test_an_absurd_retry_after_is_capped_so_the_source_is_never_given_up() -> None:
+    result = FetchResult(url="u", final_url="u", status=429, error="HTTP 429", error_kind="http",
+                         retry_after=365 * 86400)
+    state = schedule.after_failure(SourceState(source_id="s"), source=SOURCE, settings=SETTINGS, now=NOW,
+                                   rng=random.Random(1), error="HTTP 429", result=result)
+    assert state.retry_after_until == NOW + timedelta(seconds=SETTINGS.max_interval)
+    assert state.next_due is not None and state.next_due <= NOW + timedelta(seconds=SETTINGS.max_interval)
+
+
+def test_not_modified_keeps_the_interval_the_feed_asked_for() -> None:
+    ok = FetchResult(url=SOURCE.url, final_url=SOURCE.url, status=200)
+    first = schedule.after_success(SourceState(source_id="s"), source=SOURCE, settings=SETTINGS, now=NOW,
+                                   rng=random.Random(1), result=ok, feed_ttl=4 * 3600)
+    assert first.interval == 4 * 3600
+    not_modified = FetchResult(url=SOURCE.url, final_url=SOURCE.url, status=304, not_modified=True)
+    later = NOW + timedelta(hours=4)
+    second = schedule.after_success(first, source=SOURCE, settings=SETTINGS, now=later, rng=random.Random(1),
+                                    result=not_modified, status="not-modified")
+    assert second.interval == 4 * 3600
+    assert second.next_due is not None and second.next_due >= later + timedelta(hours=3.5)
+
+
+def test_a_success_clears_a_disabled_state() -> None:
+    gone = SourceState(source_id="s", disabled_reason="410 Gone", last_status="disabled", consecutive_failures=1)
+    ok = FetchResult(url=SOURCE.url, final_url=SOURCE.url, status=200)
+    state = schedule.after_success(gone, source=SOURCE, settings=SETTINGS, now=NOW, rng=random.Random(1), result=ok)
+    assert state.disabled_reason is None and schedule.is_due(SOURCE, state, state.next_due or NOW)
+
+
+def test_a_new_url_in_sources_yaml_forgets_the_old_address() -> None:
+    old = SourceState(source_id="s", url="http://old.example/moved", validators=Validators('"x"'),
+                      disabled_reason="410 Gone", last_status="disabled", consecutive_failures=4,
+                      next_due=NOW + timedelta(days=1), retry_after_until=NOW + timedelta(hours=1))
+    fresh = schedule.after_url_change(old)
+    assert fresh.url is None and fresh.validators == Validators() and fresh.disabled_reason is None
+    assert schedule.is_due(SOURCE, fresh, NOW)

@@ -16,9 +16,38 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from aggregator.records import Article, Config, Source, StoryView, Topic
+from aggregator.publish.content import (
+    article_content_html,
+    article_summary_html,
+    entry_updated,
+    feed_limit,
+    order_stories,
+    other_copies,
+    rfc3339,
+    select_stories,
+    source_name,
+    topic_by_id,
+)
+from aggregator.records import Article, Config, Source, StoryView
+
+__all__ = [
+    "ATOM_NS",
+    "EMPTY_FEED_UPDATED",
+    "FH_NS",
+    "base_url",
+    "clean_xml_text",
+    "feed_head",
+    "feed_limit",
+    "iri",
+    "order_stories",
+    "render_atom",
+    "rfc3339",
+    "serialize",
+    "summary_html",
+]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 GENERATOR_URI = "https://github.com/aggregator/aggregator"
 # An empty feed still needs an atom:updated; the epoch keeps it deterministic (never the clock).
@@ -45,17 +74,6 @@ def clean_xml_text(text: str) -> str:
     return _FORBIDDEN.sub("", text)
 
 
-def rfc3339(moment: datetime) -> str:
-    """UTC, whole seconds, `Z`: the form every Atom reader parses (naive values are taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
     el = etree.SubElement(parent, f"{{{ATOM_NS}}}{tag}")
     for key, value in attrs.items():
@@ -65,49 +83,14 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str
     return el
 
 
-def feed_limit(feed_id: str, config: Config) -> int:
-    """Entries in one feed: the topic's own cap, else the global one."""
-    topic = _topic(feed_id, config)
-    if topic is not None and topic.max_entries:
-        return topic.max_entries
-    return config.settings.max_entries
-
-
-def _topic(topic_id: str, config: Config) -> Topic | None:
-    return next((t for t in config.topics if t.id == topic_id), None)
-
-
-def order_stories(stories: Sequence[StoryView]) -> list[StoryView]:
-    """Newest first by published date; ties broken by story id so the order never wobbles."""
-    by_id = sorted(stories, key=lambda s: s.story_id)
-    return sorted(by_id, key=lambda s: _utc(s.published), reverse=True)
-
-
-def _source_name(article: Article, sources: Mapping[str, Source]) -> str:
-    source = sources.get(article.source_id)
-    return source.display_name if source is not None else article.source_id
-
-
-def _others(story: StoryView) -> list[Article]:
-    """The copies besides the primary, one per distinct URL, in a stable order."""
-    seen = {story.primary.url}
-    others: list[Article] = []
-    for member in sorted(story.members, key=lambda a: (a.source_id, a.url, a.uid)):
-        if member.uid == story.primary.uid or member.url in seen:
-            continue
-        seen.add(member.url)
-        others.append(member)
-    return others
-
-
 def summary_html(story: StoryView, sources: Mapping[str, Source]) -> str:
     """The primary's summary plus an escaped "Also reported by" paragraph for the other copies."""
-    summary = story.primary.summary_html
-    others = _others(story)
+    summary = article_summary_html(story.primary)
+    others = other_copies(story)
     if not others:
         return summary
     links = ", ".join(
-        f'<a href="{html.escape(iri(a.url), quote=True)}">{html.escape(_source_name(a, sources))}</a>'
+        f'<a href="{html.escape(iri(a.url), quote=True)}">{html.escape(source_name(a, sources))}</a>'
         for a in others
     )
     also = f"<p>Also reported by: {links}</p>"
@@ -121,17 +104,16 @@ def _entry(feed: etree._Element, story: StoryView, config: Config, sources: Mapp
         entry.set(XML_LANG, clean_xml_text(primary.language))
     _sub(entry, "id", story.story_id)
     _sub(entry, "title", primary.title or primary.url, type="text")
-    published = _utc(story.published)
-    _sub(entry, "updated", rfc3339(max(_utc(story.updated), published)))
-    _sub(entry, "published", rfc3339(published))
+    _sub(entry, "updated", rfc3339(entry_updated(story)))
+    _sub(entry, "published", rfc3339(story.published))
     author = _sub(entry, "author")
-    _sub(author, "name", primary.author or _source_name(primary, sources))
+    _sub(author, "name", primary.author or source_name(primary, sources))
     _sub(entry, "link", rel="alternate", type="text/html", href=iri(primary.url))
-    for other in _others(story):
+    for other in other_copies(story):
         _sub(entry, "link", rel="related", type="text/html", href=iri(other.url),
-             title=_source_name(other, sources))
+             title=source_name(other, sources))
     for topic_id in story.topics:
-        topic = _topic(topic_id, config)
+        topic = topic_by_id(topic_id, config)
         if topic is not None:
             _sub(entry, "category", term=topic_id, label=topic.title)
         else:
@@ -139,8 +121,9 @@ def _entry(feed: etree._Element, story: StoryView, config: Config, sources: Mapp
     summary = summary_html(story, sources)
     if summary:
         _sub(entry, "summary", summary, type="html")
-    if primary.content_html and primary.content_html != primary.summary_html:
-        _sub(entry, "content", primary.content_html, type="html")
+    content = article_content_html(primary)
+    if content:
+        _sub(entry, "content", content, type="html")
     _source(entry, primary, sources)
 
 
@@ -159,18 +142,20 @@ def _source(entry: etree._Element, primary: Article, sources: Mapping[str, Sourc
     _sub(el, "link", rel=rel, href=iri(source.url))
 
 
-def render_atom(feed_id: str, title: str, subtitle: str, stories: Sequence[StoryView], config: Config,
-                sources: Mapping[str, Source]) -> bytes:
-    """One Atom document: UTF-8, pretty-printed, a pure function of its arguments."""
-    settings = config.settings
-    base = settings.base_url if settings.base_url.endswith("/") else settings.base_url + "/"
-    chosen = order_stories(stories)[: feed_limit(feed_id, config)]
-    updated = max((max(_utc(s.updated), _utc(s.published)) for s in chosen), default=EMPTY_FEED_UPDATED)
+def base_url(config: Config) -> str:
+    base = config.settings.base_url
+    return base if base.endswith("/") else base + "/"
 
+
+def feed_head(self_path: str, title: str, subtitle: str, updated: datetime,
+              config: Config) -> etree._Element:
+    """The feed-level elements every document we publish shares (live feeds and archive pages)."""
+    settings = config.settings
+    base = base_url(config)
     # Atom as the default namespace; lxml-stubs types nsmap keys as str only.
     feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})  # type: ignore[dict-item]
     feed.set(XML_LANG, clean_xml_text(settings.language))
-    _sub(feed, "id", f"{base}{feed_id}.atom")
+    _sub(feed, "id", f"{base}{self_path}")
     _sub(feed, "title", title, type="text")
     if subtitle:
         _sub(feed, "subtitle", subtitle, type="text")
@@ -179,15 +164,38 @@ def render_atom(feed_id: str, title: str, subtitle: str, stories: Sequence[Story
     _sub(author, "name", settings.title)
     # No version attribute: upgrading the program alone must not rewrite every feed.
     _sub(feed, "generator", "aggregator", uri=GENERATOR_URI)
-    _sub(feed, "link", rel="self", type="application/atom+xml", href=f"{base}{feed_id}.atom")
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=f"{base}{self_path}")
     _sub(feed, "link", rel="alternate", type="text/html", href=f"{base}index.html")
     for hub in settings.hubs:
         _sub(feed, "link", rel="hub", href=iri(hub))
     if settings.icon:
-        _sub(feed, "icon", settings.icon)
+        _sub(feed, "icon", iri(settings.icon))
     if settings.logo:
-        _sub(feed, "logo", settings.logo)
+        _sub(feed, "logo", iri(settings.logo))
+    return feed
+
+
+def serialize(feed: etree._Element, stylesheet: str | None) -> bytes:
+    """UTF-8 with declaration and, for browsers, the XSLT processing instruction that makes it a page."""
+    head = b'<?xml version="1.0" encoding="utf-8"?>\n'
+    if stylesheet:
+        head += f'<?xml-stylesheet type="text/xsl" href="{html.escape(stylesheet, quote=True)}"?>\n'.encode()
+    return head + bytes(etree.tostring(feed, encoding="UTF-8", pretty_print=True))
+
+
+def render_atom(feed_id: str, title: str, subtitle: str, stories: Sequence[StoryView], config: Config,
+                sources: Mapping[str, Source], *, prev_archive: str | None = None,
+                stylesheet: str | None = "feed.xsl") -> bytes:
+    """One live Atom document, a pure function of its arguments.
+
+    `prev_archive` is the URL of the newest RFC 5005 archive page, when older entries were archived;
+    `stylesheet` is the href of the XSLT that renders the feed as a page in a browser.
+    """
+    chosen = select_stories(feed_id, stories, config)
+    updated = max((entry_updated(s) for s in chosen), default=EMPTY_FEED_UPDATED)
+    feed = feed_head(f"{feed_id}.atom", title, subtitle, updated, config)
+    if prev_archive:
+        _sub(feed, "link", rel="prev-archive", type="application/atom+xml", href=iri(prev_archive))
     for story in chosen:
         _entry(feed, story, config, sources)
-    body = etree.tostring(feed, encoding="UTF-8", pretty_print=True)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + bytes(body)
+    return serialize(feed, stylesheet)

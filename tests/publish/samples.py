@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from aggregator.records import Article, Config, Settings, Source, StoryView, Topic
+from aggregator.records import Article, Config, Settings, Source, SourceState, StoryView, Topic
 
 T0 = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 
@@ -64,3 +65,60 @@ def sample_stories() -> list[StoryView]:
               updated=T0 + timedelta(hours=1)),
         story("urn:uuid:00000000-0000-4000-8000-000000000003", e, topics=("chips", "retired-topic")),
     ]
+
+
+class FakeStore:
+    """Just the publishing half of the Store protocol, recording every query."""
+
+    def __init__(self, stories: list[StoryView], dirty: Iterable[str] = (),
+                 states: dict[str, SourceState] | None = None) -> None:
+        self.stories = stories
+        self.dirty = set(dirty)
+        self.states = states or {}
+        self.queries: list[tuple[str | None, int, tuple[str, ...]]] = []
+
+    def stories_for_feed(self, topic_id: str | None, limit: int, sources: Sequence[str] = ()) -> list[StoryView]:
+        self.queries.append((topic_id, limit, tuple(sources)))
+        chosen = [s for s in self.stories
+                  if (topic_id is None or topic_id in s.topics)
+                  and (not sources or s.primary.source_id in sources)]
+        return sorted(chosen, key=lambda s: s.published, reverse=True)[:limit]
+
+    def source_states(self) -> dict[str, SourceState]:
+        return dict(self.states)
+
+    def dirty_feeds(self) -> set[str]:
+        return set(self.dirty)
+
+    def mark_feeds_clean(self, feed_ids: Iterable[str]) -> None:
+        self.dirty -= set(feed_ids)
+
+    def mark_feeds_dirty(self, feed_ids: Iterable[str]) -> None:
+        self.dirty |= set(feed_ids)
+
+
+def sample_states() -> dict[str, SourceState]:
+    """One healthy feed, one failing feed, and the HTML source never polled."""
+    return {
+        "messe": SourceState("messe", last_success=T0, last_status="ok", http_status=200),
+        "trade": SourceState("trade", last_success=T0 - timedelta(days=2), last_status="error", http_status=503,
+                             last_error="HTTP 503 <Service Unavailable>: retry later", consecutive_failures=3),
+    }
+
+
+class Pings:
+    """A pinger that records instead of POSTing: (hubs, urls) per call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+
+    def __call__(self, hubs: Sequence[str], urls: Sequence[str]) -> None:
+        self.calls.append((tuple(hubs), tuple(urls)))
+
+
+def publish_with(config: Config, store: FakeStore, only: Iterable[str] | None = None,
+                 pinger: Pings | None = None) -> list[Path]:
+    """publish() against the fake (it implements only the publishing methods of the Store protocol)."""
+    from aggregator.publish import publish
+
+    return publish(config, cast(Any, store), only=only, pinger=pinger or Pings())

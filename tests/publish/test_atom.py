@@ -58,7 +58,9 @@ def test_rerender_is_byte_identical_whatever_the_input_order() -> None:
 
 def test_output_is_utf8_with_declaration_and_one_self_link() -> None:
     data = _render(sample_stories())
-    assert data.startswith(b'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"')
+    assert data.startswith(b'<?xml version="1.0" encoding="utf-8"?>\n'
+                           b'<?xml-stylesheet type="text/xsl" href="feed.xsl"?>\n'
+                           b'<feed xmlns="http://www.w3.org/2005/Atom"')
     root = etree.fromstring(data)
     assert root.tag == f"{A}feed"
     assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"

@@ -1,0 +1,26 @@
+"""Near-duplicate detection for story clustering: pure functions the store calls for every new record.
+
+    sig = make_signature(title, text, language)      # None: too short, exact dedupe only
+    keys = band_keys(sig)                             # stored in the `lsh` table, looked up by index
+    is_same_story(sig, candidate_sig, threshold=..., containment=...)
+"""
+
+from aggregator.dedupe.near import (
+    DEFAULT_CONTAINMENT,
+    DEFAULT_THRESHOLD,
+    Signature,
+    band_keys,
+    is_same_story,
+    make_signature,
+    similarity,
+)
+
+__all__ = [
+    "DEFAULT_CONTAINMENT",
+    "DEFAULT_THRESHOLD",
+    "Signature",
+    "band_keys",
+    "is_same_story",
+    "make_signature",
+    "similarity",
+]

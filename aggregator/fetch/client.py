@@ -1,0 +1,300 @@
+"""The Fetcher: the only code that talks HTTP.
+
+One shared `requests.Session` (its urllib3 pools are thread-safe) keeps keep-alive
+connections warm, so a pass where every feed answers 304 costs little more than a
+round trip each. Redirects are followed by hand so we can tell permanent moves from
+temporary ones, check robots.txt at every hop and respect the per-host limit at every hop.
+`get` never raises for network or HTTP trouble: it returns a FetchResult with `error_kind`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import ssl
+import time
+import urllib.request
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+
+from aggregator.fetch import headers as hdr
+from aggregator.fetch.body import DeadlineExceeded, Decoder, TooLarge, UnsupportedEncoding, read_capped
+from aggregator.fetch.hostlimit import HostLimiter
+from aggregator.fetch.robots import MAX_BYTES as ROBOTS_MAX_BYTES
+from aggregator.fetch.robots import RobotsCache
+from aggregator.records import FetchResult, Settings, Validators
+
+log = logging.getLogger("aggregator.fetch")
+
+FEED_ACCEPT = ("application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, "
+               "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5")
+ROBOTS_ACCEPT = "text/plain, */*;q=0.5"
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PERMANENT = frozenset({301, 308})
+DRAIN_BYTES = 64 * 1024  # read this much of an error/redirect body so the connection can be reused
+DRAIN_SECONDS = 1.0
+
+
+class _Failure(Exception):
+    """One failed exchange, already phrased for the user."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    status: int
+    reason: str
+    headers: CaseInsensitiveDict[str]
+    body: bytes | None
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc or url
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """Dig through requests/urllib3 wrappers (MaxRetryError.reason, args, __context__)."""
+    seen: set[int] = set()
+    current: BaseException = exc
+    while id(current) not in seen:
+        seen.add(id(current))
+        nxt = getattr(current, "reason", None)
+        if not isinstance(nxt, BaseException):
+            nxt = next((a for a in current.args if isinstance(a, BaseException)), None)
+        if nxt is None:
+            nxt = current.__cause__ or current.__context__
+        if nxt is None:
+            break
+        current = nxt
+    return current
+
+
+def _check_url(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError as exc:
+        raise _Failure("url", f"{url!r} is not a valid URL ({exc}): check the source url") from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise _Failure("url", f"{url!r} is not an http(s) URL: only http:// and https:// sources can be fetched")
+    if not parts.hostname:
+        raise _Failure("url", f"{url!r} has no host name: check the source url")
+
+
+class Fetcher:
+    """Polite, bounded HTTP GETs; safe to share between threads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=256, pool_maxsize=max(settings.per_host, settings.workers, 4),
+                              max_retries=0)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._session.headers.clear()
+        self._session.headers.update({"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate",
+                                      "Connection": "keep-alive"})
+        # Reading proxy variables and ~/.netrc on every request is costly; only do it if a proxy is configured.
+        self._session.trust_env = bool(urllib.request.getproxies())
+        self._limiter = HostLimiter(settings.per_host)
+        self._robots = RobotsCache(self._fetch_robots, settings.user_agent)
+
+    # ------------------------------------------------------------------ public API
+
+    def get(self, url: str, validators: Validators | None = None, *, robots: bool = False,
+            accept: str | None = None, max_bytes: int | None = None) -> FetchResult:
+        """GET `url` (conditionally when `validators` are given); never raises for network/HTTP problems."""
+        started = time.monotonic()
+        try:
+            result = self._get(url, validators, robots=robots, accept=accept or FEED_ACCEPT,
+                               cap=max_bytes if max_bytes is not None else self.settings.max_bytes)
+        except _Failure as failure:
+            result = FetchResult(url=url, final_url=url, error=failure.message, error_kind=failure.kind)
+        elapsed = time.monotonic() - started
+        if result.error:
+            log.debug("GET %s failed after %.3fs: %s", url, elapsed, result.error)
+        return replace(result, elapsed=elapsed)
+
+    def allowed(self, url: str) -> bool:
+        """Whether robots.txt of `url`'s origin lets our user agent fetch it."""
+        return self._robots.allowed(url)
+
+    def crawl_delay(self, url: str) -> float | None:
+        """The Crawl-delay robots.txt asks of our user agent, in seconds, if any."""
+        return self._robots.crawl_delay(url)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ redirects and results
+
+    def _fetch_robots(self, url: str) -> FetchResult:
+        return self.get(url, accept=ROBOTS_ACCEPT, max_bytes=min(ROBOTS_MAX_BYTES, self.settings.max_bytes))
+
+    def _get(self, url: str, validators: Validators | None, *, robots: bool, accept: str, cap: int) -> FetchResult:
+        request_headers = {"Accept": accept}
+        if validators and validators.etag:
+            request_headers["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            request_headers["If-Modified-Since"] = validators.last_modified
+        chain = [url]
+        all_permanent = True
+        current = url
+        while True:
+            _check_url(current)
+            if robots and not self.allowed(current):
+                parts = urlsplit(current)
+                path = parts.path or "/"
+                raise _Failure("robots", f"robots.txt of {parts.netloc} disallows {path} for our user agent "
+                                         f"({self.settings.user_agent}); remove the source or ask the site to allow it")
+            with self._limiter.hold(current):
+                reply = self._exchange(current, request_headers, cap)
+            location = reply.headers.get("Location")
+            if reply.status not in REDIRECTS:
+                break
+            if not location:
+                raise _Failure("redirect", f"HTTP {reply.status} from {current} without a Location header")
+            target = urljoin(current, location.strip())
+            if target in chain:
+                raise _Failure("redirect", f"redirect loop: {' -> '.join([*chain, target])}; fix the source url")
+            chain.append(target)
+            all_permanent = all_permanent and reply.status in PERMANENT
+            if len(chain) - 1 > self.settings.max_redirects:
+                raise _Failure("redirect", f"{url} redirected {len(chain) - 1} times, more than the "
+                                           f"{self.settings.max_redirects} allowed (settings.max_redirects): "
+                                           f"{' -> '.join(chain)}; point the source at the final url")
+            current = target
+        return self._result(url, current, reply, validators,
+                            permanent=current if all_permanent and len(chain) > 1 else None)
+
+    def _result(self, url: str, final: str, reply: _Reply, sent: Validators | None,
+                permanent: str | None) -> FetchResult:
+        now = datetime.now(UTC)
+        base = FetchResult(url=url, final_url=final, status=reply.status, permanent_redirect=permanent,
+                           max_age=hdr.max_age(reply.headers, now))
+        if reply.status == 304:
+            return replace(base, not_modified=True, validators=hdr.validators(reply.headers, sent))
+        if reply.status >= 300:
+            retry = hdr.retry_after(reply.headers, now) if reply.status in (429, 503) else None
+            return replace(base, error=hdr.error_message(reply.status, reply.reason, final), error_kind="http",
+                           retry_after=retry)
+        kind, charset = hdr.media_type(reply.headers.get("Content-Type"))
+        return replace(base, body=reply.body, content_type=kind, charset=charset,
+                       validators=hdr.validators(reply.headers))
+
+    # ------------------------------------------------------------------ one exchange
+
+    def _exchange(self, url: str, request_headers: dict[str, str], cap: int) -> _Reply:
+        """One request/response, body read under the cap and deadline; raises _Failure."""
+        s = self.settings
+        deadline = time.monotonic() + s.deadline
+        try:
+            resp = self._session.get(url, headers=request_headers, stream=True, allow_redirects=False,
+                                     timeout=(s.connect_timeout, min(s.read_timeout, s.deadline)))
+        except requests.RequestException as exc:
+            raise self._network_failure(url, exc) from exc
+        except (ValueError, UnicodeError) as exc:
+            raise _Failure("url", f"{url!r} is not a valid URL ({exc}): check the source url") from exc
+        try:
+            status = resp.status_code
+            if status >= 300 or status == 204:
+                self._drain(resp)
+                return _Reply(status, resp.reason or "", resp.headers, None)
+            length = resp.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > cap:
+                raise _Failure("too-large", self._too_large(url, cap, f"Content-Length says {int(length)} bytes"))
+            body = read_capped(resp.raw, Decoder(resp.headers.get("Content-Encoding")), cap, deadline,
+                               self._timeout_setter(resp))
+            return _Reply(status, resp.reason or "", resp.headers, body)
+        except TooLarge as exc:
+            raise _Failure("too-large", self._too_large(url, cap, "the body is bigger")) from exc
+        except DeadlineExceeded as exc:
+            raise self._past_deadline(url) from exc
+        except UnsupportedEncoding as exc:
+            raise _Failure("decode", f"{url} sent Content-Encoding {exc} which we did not ask for") from exc
+        except zlib.error as exc:
+            raise _Failure("decode", f"{url} sent a corrupt compressed body ({exc})") from exc
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            failure = self._network_failure(url, exc)
+            if failure.kind == "timeout" and time.monotonic() >= deadline - 0.05:
+                failure = self._past_deadline(url)  # the socket timeout was shortened to meet the deadline
+            raise failure from exc
+        finally:
+            resp.close()
+
+    def _past_deadline(self, url: str) -> _Failure:
+        return _Failure("timeout", f"{url} took more than {self.settings.deadline:g}s to send its response "
+                                   f"(settings.deadline); the server is too slow")
+
+    def _drain(self, resp: requests.Response) -> None:
+        """Read a short body we do not need, so the keep-alive connection can serve the next request."""
+        # On failure resp.close() drops the connection instead of reusing it.
+        with contextlib.suppress(TooLarge, DeadlineExceeded, requests.RequestException,
+                                 urllib3.exceptions.HTTPError, OSError):
+            read_capped(resp.raw, Decoder(None), DRAIN_BYTES, time.monotonic() + DRAIN_SECONDS,
+                        self._timeout_setter(resp))
+
+    def _timeout_setter(self, resp: requests.Response) -> Callable[[float], None] | None:
+        """Shrink the socket timeout as the deadline nears, so one read cannot overrun it."""
+        sock = getattr(getattr(resp.raw, "connection", None), "sock", None)
+        if not isinstance(sock, socket.socket):
+            return None
+        read_timeout = self.settings.read_timeout
+
+        def set_timeout(left: float) -> None:
+            sock.settimeout(max(0.01, min(read_timeout, left)))
+
+        return set_timeout
+
+    @staticmethod
+    def _too_large(url: str, cap: int, why: str) -> str:
+        return (f"{url} is larger than the {cap} byte cap ({why}); raise settings.max_bytes "
+                f"in sources.yaml if this source is really that big")
+
+    def _network_failure(self, url: str, exc: BaseException) -> _Failure:
+        s = self.settings
+        host = _host(url)
+        cause = _root_cause(exc)
+        if isinstance(exc, requests.exceptions.SSLError) or isinstance(
+                cause, (urllib3.exceptions.SSLError, ssl.SSLError)):
+            return _Failure("tls", f"TLS error talking to {host}: {cause}; the site's certificate may be "
+                                   f"invalid or expired")
+        if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(
+                cause, urllib3.exceptions.ConnectTimeoutError):
+            return _Failure("timeout", f"could not connect to {host} within {s.connect_timeout:g}s "
+                                       f"(settings.connect_timeout)")
+        if isinstance(exc, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError | TimeoutError) \
+                or isinstance(cause, TimeoutError | urllib3.exceptions.ReadTimeoutError):
+            return _Failure("timeout", f"{url} sent nothing for {min(s.read_timeout, s.deadline):g}s "
+                                       f"(settings.read_timeout); the server is too slow")
+        if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
+                      | requests.exceptions.InvalidSchema):
+            return _Failure("url", f"{url!r} is not a valid URL ({exc}): check the source url")
+        if isinstance(cause, urllib3.exceptions.NameResolutionError | socket.gaierror):
+            return _Failure("connection", f"cannot resolve host name {urlsplit(url).hostname}: "
+                                          f"check the source url (or the machine's DNS)")
+        if isinstance(cause, ConnectionRefusedError):
+            return _Failure("connection", f"connection refused by {host}: the site is down or the url's "
+                                          f"port is wrong")
+        if isinstance(exc, requests.exceptions.ContentDecodingError | urllib3.exceptions.DecodeError):
+            return _Failure("decode", f"{url} sent a body we cannot decode ({cause})")
+        return _Failure("connection", f"connection to {host} failed: {cause or exc}")

@@ -1,0 +1,43 @@
+"""At most N requests in flight per host, however many worker threads there are.
+
+Politeness is per origin (scheme, host, port): a thousand feeds on one site must not
+become a thousand simultaneous connections to it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+
+def host_key(url: str) -> str:
+    """scheme://host:port with the default port filled in, lowercased."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+class HostLimiter:
+    """A semaphore per host, created on first use."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = max(1, per_host)
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+
+    def _slot(self, key: str) -> threading.BoundedSemaphore:
+        with self._lock:
+            slot = self._slots.get(key)
+            if slot is None:
+                slot = self._slots[key] = threading.BoundedSemaphore(self.per_host)
+            return slot
+
+    @contextmanager
+    def hold(self, url: str) -> Iterator[None]:
+        """Block until `url`'s host has a free slot; release it on exit."""
+        slot = self._slot(host_key(url))
+        with slot:
+            yield

@@ -1,0 +1,39 @@
+"""Article language as a lowercase primary tag ("en-US" -> "en"), detected only as a last resort."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+MIN_DETECT_CHARS = 20  # below this py3langid guesses; a wrong language is worse than none
+DETECT_SAMPLE_CHARS = 300  # py3langid costs ~0.3 µs per character; 300 characters are plenty
+_PRIMARY = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*\s*$")
+
+
+@lru_cache(maxsize=256)
+def primary_tag(value: str | None) -> str | None:
+    """"en-US" -> "en", "zh_CN" -> "zh", "DE" -> "de"; anything not shaped like a tag -> None."""
+    if not value:
+        return None
+    match = _PRIMARY.match(value)
+    return match.group(1).lower() if match else None
+
+
+def detect_language(text: str) -> str | None:
+    """py3langid on the first characters (~90 µs), so callers use it only when nothing is declared."""
+    sample = text[:DETECT_SAMPLE_CHARS].strip()
+    if len(sample) < MIN_DETECT_CHARS:
+        return None
+    import py3langid  # loaded lazily: the model takes a while to load and most feeds declare a language
+
+    lang, _score = py3langid.classify(sample)
+    return primary_tag(str(lang))
+
+
+def choose_language(*declared: str | None, text: str) -> str | None:
+    """The first usable declared tag, else detection on `text`."""
+    for value in declared:
+        tag = primary_tag(value)
+        if tag:
+            return tag
+    return detect_language(text)
