@@ -26,7 +26,7 @@ from aggregator import schedule
 from aggregator.classify import Classifier
 from aggregator.errors import AggregatorError, ParseError
 from aggregator.fetch import Fetcher
-from aggregator.normalise import normalise_entry
+from aggregator.normalise import is_first_seen, normalise_entry
 from aggregator.parse import parse_feed
 from aggregator.records import (
     Article,
@@ -57,7 +57,7 @@ class Harvest:
 
 def _publish_gap(articles: Sequence[Article]) -> float | None:
     """Mean seconds between the source's recent items: how often it really publishes."""
-    stamps = sorted(a.published.timestamp() for a in articles if a.date_source != "first-seen")
+    stamps = sorted(a.published.timestamp() for a in articles if not is_first_seen(a.date_source))
     if len(stamps) < 3:
         return None
     return (stamps[-1] - stamps[0]) / (len(stamps) - 1)

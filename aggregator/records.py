@@ -39,8 +39,8 @@ class Settings:
     min_interval: int = 300
     max_interval: int = 86400
     max_backoff: int = 6 * 3600
-    dedupe_threshold: float = 0.5  # estimated Jaccard for a near-duplicate
-    dedupe_containment: float = 0.8  # share of the shorter copy found in the longer
+    dedupe_threshold: float = 0.30  # estimated Jaccard for a near-duplicate
+    dedupe_containment: float = 0.55  # share of the shorter copy found in the longer
     dedupe_window_days: int = 14
     hubs: tuple[str, ...] = ()
     icon: str | None = None

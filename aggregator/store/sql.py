@@ -315,9 +315,11 @@ class SqlStore:
         settings = self._settings
         signatures = {a.uid: dedupe.make_signature(a.title, a.text, a.language) for a in fresh}
         keys_of = {uid: dedupe.band_keys(sig) for uid, sig in signatures.items() if sig is not None}
-        window_start = now_ts - settings.dedupe_window_days * 86400
+        # The window is around the new records' own dates (not the clock), so a backfilled archive dedupes too.
+        window = settings.dedupe_window_days * 86400
+        stamps = [to_ts(a.published) or now_ts for a in fresh]
         candidates = self._candidates(
-            [k for ks in keys_of.values() for k in ks], window_start, {a.published for a in fresh}
+            [k for ks in keys_of.values() for k in ks], min(stamps) - window, max(stamps) + window
         )
         article_rows = []
         lsh_rows = []
@@ -351,15 +353,15 @@ class SqlStore:
         for story_id, updated_at in story_changes.items():
             self._refresh_story(story_id, touched, updated_at=updated_at, created=now_ts)
 
-    def _candidates(self, keys: list[int], window_start: int, _: set[datetime]) -> dict[int, list[_Candidate]]:
+    def _candidates(self, keys: list[int], window_start: int, window_end: int) -> dict[int, list[_Candidate]]:
         """Stored records sharing an LSH band with a new one: an index lookup, whatever the history."""
         found: dict[int, list[tuple[str, str]]] = {}
         unique = list(dict.fromkeys(keys))
         for chunk in _chunks(unique):
             rows = self._exec(
                 f"SELECT band_key, article_uid, story_id FROM lsh WHERE band_key IN ({self._in(len(chunk))}) "
-                "AND published >= ?",
-                [*chunk, window_start],
+                "AND published BETWEEN ? AND ?",
+                [*chunk, window_start, window_end],
             ).fetchall()
             for key, uid, story in rows:
                 found.setdefault(key, []).append((uid, story))

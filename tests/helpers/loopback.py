@@ -45,10 +45,11 @@ def _handler(root: Path, rec: Recorder) -> type[http.server.BaseHTTPRequestHandl
             if path in rec.routes:
                 rec.routes[path](self)
                 return
-            target = (root / urllib.parse.unquote(path).lstrip("/")).resolve()
+            relative = urllib.parse.unquote(path).lstrip("/")
+            target = root / relative
             if target.is_dir():
                 target = target / "index.html"
-            if root.resolve() not in target.parents or not target.is_file():
+            if ".." in Path(relative).parts or not target.is_file():
                 self.send_response(404)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
