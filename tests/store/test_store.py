@@ -16,7 +16,12 @@ from aggregator.store import SqlStore, open_store
 
 NOW = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
 
-WORDS = ["sensor", "gateway", "cloud", "factory", "battery", "drone", "robot", "wafer", "lidar", "camera", "modem", "antenna", "solar", "turbine", "vaccine", "genome", "tractor", "harvester", "crane", "forklift", "scanner", "printer", "laser", "valve", "pump", "motor", "inverter", "charger", "router", "switch", "server", "rack", "cable", "fibre", "satellite", "rocket", "glider", "yacht", "bicycle", "scooter"]
+WORDS = [
+    "sensor", "gateway", "cloud", "factory", "battery", "drone", "robot", "wafer", "lidar", "camera",
+    "modem", "antenna", "solar", "turbine", "vaccine", "genome", "tractor", "harvester", "crane", "forklift",
+    "scanner", "printer", "laser", "valve", "pump", "motor", "inverter", "charger", "router", "switch",
+    "server", "rack", "cable", "fibre", "satellite", "rocket", "glider", "yacht", "bicycle", "scooter",
+]
 
 
 def body(n: int) -> str:
