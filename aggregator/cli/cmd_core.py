@@ -42,6 +42,7 @@ def run(config_path: Path, force: bool, only: tuple[str, ...], no_progress: bool
     """
     from aggregator.lock import lock_path_for, run_lock
     from aggregator.pipeline import run_once
+    from aggregator.status_feed import publish_status_feed
 
     config = load(config_path)
     unknown = [s for s in only if config.source(s) is None]
@@ -55,6 +56,7 @@ def run(config_path: Path, force: bool, only: tuple[str, ...], no_progress: bool
                 progress = _progress(config, enabled=not no_progress and sys.stderr.isatty())
                 with progress as hook:
                     report = run_once(config, store, force=force, only=only, progress=hook)
+                publish_status_feed(config, store.source_states(), datetime.now(UTC))
             finally:
                 store.close()
     except LockedError as exc:
@@ -197,5 +199,27 @@ def export(config_path: Path, output: Any) -> None:
                 "author": a.author, "language": a.language, "topics": list(a.topics),
                 "summary": a.summary_html, "text": a.text,
             }, ensure_ascii=False) + "\n")
+    finally:
+        store.close()
+
+
+@cli.command()
+@config_option
+@click.option("--min-sources", type=int, default=1, show_default=True,
+              help="Only stories carried by at least this many records (2: the cross-source ones).")
+def stories(config_path: Path, min_sources: int) -> None:
+    """Every story as JSON lines: its stable entry id, primary copy and every member record."""
+    config = load(config_path)
+    store = store_for(config)
+    try:
+        for s in store.iter_stories():
+            if len(s.members) < min_sources:
+                continue
+            click.echo(json.dumps({
+                "story": s.story_id, "title": s.primary.title, "published": _iso(s.published),
+                "updated": _iso(s.updated), "topics": list(s.topics), "primary": s.primary.uid,
+                "members": [{"id": m.uid, "source": m.source_id, "url": m.url, "title": m.title,
+                             "published": _iso(m.published)} for m in s.members],
+            }, ensure_ascii=False))
     finally:
         store.close()

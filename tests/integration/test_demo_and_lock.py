@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -36,6 +37,11 @@ def test_demo_publishes_topic_feeds_from_bundled_sources(tmp_path: Path) -> None
     everything = (out / "all.atom").read_text(encoding="utf-8")
     assert "<script" not in everything and "onclick" not in everything
     assert "fair-news" in result.stdout and "new=" in result.stdout
+    shared = [json.loads(line) for line in
+              run_cli("stories", "-c", "d/sources.yaml", "--min-sources", "2", cwd=tmp_path).stdout.splitlines()]
+    pavilion_story = next(s for s in shared if "Pavilion" in s["title"])
+    assert {m["source"] for m in pavilion_story["members"]} == {"fair-news", "expo-wire"}
+    assert pavilion_story["story"] == pavilion.id  # the published entry id is the story id
 
 
 def test_overlapping_run_exits_3_without_doing_anything(tmp_path: Path) -> None:
