@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
+from typing import Any
 
 MIN_DETECT_CHARS = 20  # below this py3langid guesses; a wrong language is worse than none
 DETECT_SAMPLE_CHARS = 300  # py3langid costs ~0.3 µs per character; 300 characters are plenty
+_MODEL_LOCK = threading.Lock()
+_model: Any = None
 _PRIMARY = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*\s*$")
 
 
@@ -24,10 +28,20 @@ def detect_language(text: str) -> str | None:
     sample = text[:DETECT_SAMPLE_CHARS].strip()
     if len(sample) < MIN_DETECT_CHARS:
         return None
-    import py3langid  # loaded lazily: the model takes a while to load and most feeds declare a language
-
-    lang, _score = py3langid.classify(sample)
+    lang, _score = _identifier().classify(sample)
     return primary_tag(str(lang))
+
+
+def _identifier() -> Any:
+    """Load the model once, lazily (most feeds declare a language), and only once when many worker
+    threads need it at the same moment: each would otherwise load its own copy (seconds of CPU each)."""
+    global _model
+    with _MODEL_LOCK:
+        if _model is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            _model = LanguageIdentifier.from_model_file(MODEL_FILE)
+        return _model
 
 
 def choose_language(*declared: str | None, text: str) -> str | None:
