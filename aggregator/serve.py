@@ -156,6 +156,8 @@ def make_handler(root: Path) -> type[http.server.BaseHTTPRequestHandler]:
                        "Cache-Control": CACHE_CONTROL}
             if compressible:
                 headers["Vary"] = "Accept-Encoding"
+            if target.suffix.lower() == ".atom":
+                headers["Vary"] = "Accept-Encoding, Accept"
             if self._not_modified(st.st_mtime, (etag, gz_etag)):
                 self._empty(304, headers)
                 return
@@ -164,6 +166,10 @@ def make_handler(root: Path) -> type[http.server.BaseHTTPRequestHandler]:
                 headers["Content-Encoding"] = "gzip"
             self.send_response(200)
             headers["Content-Type"] = content_type(target)
+            if target.suffix.lower() == ".atom" and "text/html" in (self.headers.get("Accept") or ""):
+                # Browsers show application/atom+xml as raw text; as application/xml they apply feed.xsl
+                # and a person gets a readable page. Feed readers do not ask for text/html.
+                headers["Content-Type"] = "application/xml; charset=utf-8"
             for k, v in headers.items():
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(body) if body or with_body else st.st_size))

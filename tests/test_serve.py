@@ -101,7 +101,7 @@ def test_gzip_when_the_client_accepts_it(port: int) -> None:
     status, headers, body = get(port, "/all.atom", {"Accept-Encoding": "gzip, deflate"})
     assert status == 200
     assert headers["content-encoding"] == "gzip"
-    assert headers["vary"] == "Accept-Encoding"
+    assert "Accept-Encoding" in headers["vary"].split(", ")  # .atom also varies on Accept (browsers)
     assert gzip.decompress(body) == ATOM
     assert int(headers["content-length"]) == len(body) < len(ATOM)
     status, _, body = get(port, "/all.atom", {"Accept-Encoding": "gzip", "If-None-Match": headers["etag"]})
@@ -158,3 +158,24 @@ def test_cli_serve_answers_304_and_gzip_and_stops_on_sigterm(site: Path, tmp_pat
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_browser_gets_atom_as_xml_so_the_stylesheet_renders_it(tmp_path: Path) -> None:
+    import urllib.request
+
+    from aggregator.serve import make_server, start_in_thread
+
+    (tmp_path / "ai.atom").write_bytes(b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"/>')
+    server = make_server(tmp_path, port=0)
+    start_in_thread(server)
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/ai.atom"
+        browser = urllib.request.Request(base, headers={"Accept": "text/html,application/xml;q=0.9"})
+        reader = urllib.request.Request(base, headers={"Accept": "application/atom+xml"})
+        with urllib.request.urlopen(browser, timeout=5) as r:
+            assert r.headers["Content-Type"] == "application/xml; charset=utf-8"
+        with urllib.request.urlopen(reader, timeout=5) as r:
+            assert r.headers["Content-Type"].startswith("application/atom+xml")
+    finally:
+        server.shutdown()
+        server.server_close()
