@@ -549,10 +549,9 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
 
 
 def test_documented_examples_are_valid() -> None:
-    doc = REPO / "docs" / "config.md"
-    if not doc.exists():
-        pytest.skip("docs/config.md was merged into the README")
-    blocks = re.findall(r"```yaml\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## sources.yaml", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
     assert len(blocks) == 2
     assert parse_config(blocks[0]).sources[0].scrape is not None
     assert [s.id for s in parse_config(blocks[1]).sources] == ["sznews", "chtf-zh"]
