@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
+from aggregator.normalise.html import excerpt as normalised_excerpt
 from aggregator.records import Article, Config, Source, StoryView, Topic
 
 EXCERPT_CHARS = 280  # about three lines in a reader's list view
@@ -89,15 +90,8 @@ def plain_text(fragment: str) -> str:
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """The first `limit` characters, cut at a word boundary, with an ellipsis when shortened."""
-    text = _SPACE.sub(" ", text).strip()
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-") + "…"
+    """The normaliser's excerpt rule, on whitespace-collapsed text, so feeds and records agree."""
+    return normalised_excerpt(_SPACE.sub(" ", text).strip(), limit)
 
 
 def article_summary_html(article: Article) -> str:
