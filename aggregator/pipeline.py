@@ -85,7 +85,6 @@ def harvest_feed(source: Source, state: SourceState, fetcher: Fetcher, classifie
         next_state = schedule.after_success(state, source=source, settings=settings, now=now, rng=rng,
                                             result=result, status="not-modified",
                                             feed_ttl=None, seen=state.items_seen)
-        next_state = replace(next_state, interval=state.interval or next_state.interval)
         outcome = SourceOutcome(source.id, "not-modified", http_status=304, elapsed=time.monotonic() - started)
         return Harvest(source, next_state, (), outcome)
     try:

@@ -36,10 +36,9 @@ def demo(workdir: Path) -> None:
             click.echo(f"feeds in {out}/:")
             for topic in (*config.topics, None):
                 feed_id = topic.id if topic else "all"
-                stories = store.stories_for_feed(None if topic is None else topic.id, 3)
-                click.echo(f"  {feed_id}.atom  ({len(store.stories_for_feed(topic.id if topic else None, 1000))}"
-                           " entries)")
-                for s in stories:
+                stories = store.stories_for_feed(None if topic is None else topic.id, config.settings.max_entries)
+                click.echo(f"  {feed_id}.atom  ({len(stories)} entries)")
+                for s in stories[:3]:
                     also = f"  [+{len(s.members) - 1} more source(s)]" if len(s.members) > 1 else ""
                     click.echo(f"      {s.published:%Y-%m-%d}  {s.primary.title}{also}")
         finally:

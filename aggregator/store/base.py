@@ -18,16 +18,6 @@ class IngestResult:
     feeds_touched: frozenset[str] = frozenset()  # topic ids (and "all") whose feed must be rebuilt
 
 
-@dataclass(frozen=True, slots=True)
-class StoryCandidate:
-    """A stored story a near-duplicate finder may propose for a new record."""
-
-    story_id: str
-    article_uid: str
-    published: datetime
-    signature: bytes
-
-
 class Store(Protocol):
     """Everything the pipeline keeps between runs. Implementations are safe to kill at any point:
     each source's records and state are committed together, so a re-run finishes the job."""

@@ -199,12 +199,6 @@ class SqlStore:
                 self._conn.rollback()
                 raise
 
-    def forget_source(self, source_id: str) -> None:
-        """Drop the polling state of a source removed from sources.yaml (its records stay)."""
-        with self._lock:
-            self._exec("DELETE FROM source_state WHERE source_id = ?", (source_id,))
-            self._conn.commit()
-
     # ------------------------------------------------------------------ records
     def known_urls(self, urls: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(urls))
@@ -519,6 +513,3 @@ class SqlStore:
             )
             self._conn.commit()
 
-
-def with_topics(article: Article, topics: Sequence[str]) -> Article:
-    return replace(article, topics=tuple(topics))

@@ -32,14 +32,6 @@ def test_golden_atom_files_are_valid() -> None:
         assert atom_problems(doc.read_bytes()) == [], doc
 
 
-def test_status_feed_is_valid_when_the_server_publishes_one(tmp_path: Path) -> None:
-    """output/_status.atom comes from `aggregator serve` (issue 5); checked whenever it exists."""
-    status = Path(__file__).resolve().parents[2] / "output" / "_status.atom"
-    if not status.exists():
-        pytest.skip(f"{status} not present: it is written by `aggregator serve`")
-    assert atom_problems(status.read_bytes()) == []
-
-
 GOOD = (GOLDEN / "robotics.atom").read_bytes()
 
 
