@@ -193,6 +193,10 @@ class GatedStore:
         with self._gate.write():
             return self._store.ingest(*args, **kwargs)
 
+    def ingest_many(self, *args: Any, **kwargs: Any) -> Any:
+        with self._gate.write():
+            return self._store.ingest_many(*args, **kwargs)
+
     def save_source_state(self, *args: Any, **kwargs: Any) -> Any:
         with self._gate.write():
             return self._store.save_source_state(*args, **kwargs)

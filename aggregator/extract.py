@@ -21,9 +21,9 @@ FIELDS = ("url", "title", "published", "date", "author", "language", "body")
 def extract(html: str, url: str = "") -> dict[str, Any]:
     """Fields of one page, as `aggregator extract` prints them.
 
-    `published` is the timestamp as found (ISO 8601, offset kept, naive when the page gave none); `date`
-    is the same string, or just the publisher's calendar day when a UTC stamp crosses midnight (see
-    dates.publisher_day)."""
+    `published` is the timestamp as found (ISO 8601, offset kept, naive when the page gave none; a UTC stamp
+    is shown in the site's own offset when the page reveals it, see dates.localise); `date` is the same
+    string, or just the publisher's calendar day when a UTC stamp crosses midnight (see dates.publisher_day)."""
     fields = extract_article(html, url or "http://localhost/")
     published = fields.published.value.isoformat() if fields.published else None
     date = published

@@ -5,7 +5,9 @@
     3. parse      feed bytes -> RawEntry          | scrape: list + article pages -> RawEntry
     4. normalise  RawEntry -> Article (canonical URL, UTC dates, sanitised HTML, text)
     5. classify   Article -> topics
-    6. store      exact + near dedupe into stories, with the source's state, in one transaction
+       (3-5 and the MinHash signatures run in worker processes for big runs: see prepare.py)
+    6. store      exact + near dedupe into stories, with the sources' states, a batch of sources per
+                  transaction (one commit per batch, not per source)
     7. publish    rewrite only the feeds whose stories changed
 
 A source that fails is recorded as failed with its message; it never stops the others.
@@ -16,33 +18,39 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aggregator import schedule
 from aggregator.classify import Classifier
+from aggregator.dedupe import Signature
 from aggregator.errors import AggregatorError, ParseError
 from aggregator.fetch import Fetcher
-from aggregator.normalise import is_first_seen, normalise_entry
-from aggregator.parse import parse_feed
+from aggregator.normalise import is_first_seen
+from aggregator.prepare import CpuPool, to_articles
 from aggregator.records import (
     Article,
     Config,
     FetchResult,
-    RawEntry,
     RunReport,
     Source,
     SourceOutcome,
     SourceState,
 )
 from aggregator.store import SqlStore
+from aggregator.store.base import IngestItem
 
 log = logging.getLogger("aggregator.run")
 
 ProgressHook = Callable[[SourceOutcome], None]
+# A write batch closes at whichever comes first: commits are the cost that dominates small writes, and a
+# kill loses at most one batch (those sources are fetched again by the next run).
+BATCH_RECORDS = 2000
+BATCH_SOURCES = 250
+BATCH_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +61,7 @@ class Harvest:
     state: SourceState  # the next state to store
     articles: tuple[Article, ...]
     outcome: SourceOutcome
+    signatures: Mapping[str, Signature | None] | None = None
 
 
 def _publish_gap(articles: Sequence[Article]) -> float | None:
@@ -63,17 +72,7 @@ def _publish_gap(articles: Sequence[Article]) -> float | None:
     return (stamps[-1] - stamps[0]) / (len(stamps) - 1)
 
 
-def to_articles(entries: Sequence[RawEntry], source: Source, classifier: Classifier, *, fetched_url: str,
-                now: datetime, feed_language: str | None = None) -> tuple[Article, ...]:
-    out = []
-    for raw in entries:
-        article = normalise_entry(raw, source, fetched_url=fetched_url, now=now, feed_language=feed_language)
-        if article is not None:
-            out.append(replace(article, topics=classifier.classify(article, source)))
-    return tuple(out)
-
-
-def harvest_feed(source: Source, state: SourceState, fetcher: Fetcher, classifier: Classifier, config: Config,
+def harvest_feed(source: Source, state: SourceState, fetcher: Fetcher, cpu: CpuPool, config: Config,
                  now: datetime, rng: random.Random) -> Harvest:
     settings = config.settings
     started = time.monotonic()
@@ -88,12 +87,11 @@ def harvest_feed(source: Source, state: SourceState, fetcher: Fetcher, classifie
         outcome = SourceOutcome(source.id, "not-modified", http_status=304, elapsed=time.monotonic() - started)
         return Harvest(source, next_state, (), outcome)
     try:
-        feed = parse_feed(result.body or b"", url=result.final_url, content_type=result.content_type,
-                          charset=source.encoding or result.charset)
+        feed = cpu.prepare(result.body or b"", source, url=result.final_url, content_type=result.content_type,
+                           charset=source.encoding or result.charset, now=now)
     except ParseError as exc:
         return _failed(source, state, config, now, rng, f"{exc} (from {result.final_url})", result, started)
-    articles = to_articles(feed.entries, source, classifier, fetched_url=result.final_url, now=now,
-                           feed_language=feed.language)
+    articles = feed.articles
     warnings = list(feed.warnings)
     if result.permanent_redirect:
         warnings.append(f"moved permanently to {result.permanent_redirect}: now polling that URL "
@@ -103,7 +101,7 @@ def harvest_feed(source: Source, state: SourceState, fetcher: Fetcher, classifie
                                         seen=len(articles))
     outcome = SourceOutcome(source.id, "ok", http_status=result.status, seen=len(articles),
                             elapsed=time.monotonic() - started, warnings=tuple(warnings))
-    return Harvest(source, next_state, articles, outcome)
+    return Harvest(source, next_state, articles, outcome, feed.signatures)
 
 
 def harvest_html(source: Source, state: SourceState, fetcher: Fetcher, classifier: Classifier, config: Config,
@@ -142,14 +140,14 @@ def _failed(source: Source, state: SourceState, config: Config, now: datetime, r
     return Harvest(source, next_state, (), outcome)
 
 
-def harvest(source: Source, state: SourceState, fetcher: Fetcher, classifier: Classifier, config: Config,
+def harvest(source: Source, state: SourceState, fetcher: Fetcher, cpu: CpuPool, config: Config,
             now: datetime, rng: random.Random, store: SqlStore) -> Harvest:
     """Fetch and turn one source into records; any bug in a stage becomes that source's error."""
     started = time.monotonic()
     try:
         if source.kind == "html":
-            return harvest_html(source, state, fetcher, classifier, config, now, rng, store)
-        return harvest_feed(source, state, fetcher, classifier, config, now, rng)
+            return harvest_html(source, state, fetcher, cpu.classifier, config, now, rng, store)
+        return harvest_feed(source, state, fetcher, cpu, config, now, rng)
     except AggregatorError as exc:
         return _failed(source, state, config, now, rng, str(exc), None, started)
     except Exception as exc:  # a bug or a hostile input we did not foresee: isolate it to this source
@@ -169,25 +167,32 @@ def run_once(config: Config, store: SqlStore, *, now: datetime | None = None, fo
     rng = rng or random.Random()
     states = store.source_states()
     due = schedule.due_sources(config.sources, states, now, force=force, only=only)
-    classifier = Classifier(config.topics)
+    feeds_due = sum(1 for s in due if s.kind == "feed")
+    cpu = CpuPool(config.topics, CpuPool.size_for(config.settings.processes, feeds_due))
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(config.settings)
     outcomes: list[SourceOutcome] = []
+    batch = _WriteBatch(store, now, progress, outcomes)
     try:
         with ThreadPoolExecutor(max_workers=max(1, config.settings.workers),
                                 thread_name_prefix="harvest") as pool:
-            futures: list[Future[Harvest]] = [
-                pool.submit(harvest, s, states.get(s.id) or SourceState(source_id=s.id), fetcher, classifier,
+            # a set, not a list: a stored harvest's future (and its records) is dropped at once, so memory
+            # holds one write batch, not the whole run
+            waiting: set[Future[Harvest]] = {
+                pool.submit(harvest, s, states.get(s.id) or SourceState(source_id=s.id), fetcher, cpu,
                             config, now, rng, store)
                 for s in due
-            ]
-            for future in as_completed(futures):
-                outcome = _store(future.result(), store, now)
-                outcomes.append(outcome)
-                _log(outcome)
-                if progress:
-                    progress(outcome)
+            }
+            while waiting:
+                done, waiting = wait(waiting, timeout=batch.seconds_left(), return_when=FIRST_COMPLETED)
+                for future in done:
+                    batch.add(future.result())
+                del done
+                batch.flush_if_due()
+            batch.flush()
     finally:
+        batch.flush()
+        cpu.close()
         if own_fetcher:
             fetcher.close()
     written: list[Path] = publish_feeds(config, store) if publish else []
@@ -195,9 +200,52 @@ def run_once(config: Config, store: SqlStore, *, now: datetime | None = None, fo
                      feeds_written=tuple(str(p) for p in written), elapsed=time.monotonic() - started)
 
 
-def _store(h: Harvest, store: SqlStore, now: datetime) -> SourceOutcome:
-    result = store.ingest(h.source.id, h.articles, now, h.state, priority=h.source.priority)
-    return replace(h.outcome, new=result.new, updated=result.updated)
+class _WriteBatch:
+    """Harvests waiting for the store: written together, one transaction per batch."""
+
+    def __init__(self, store: SqlStore, now: datetime, progress: ProgressHook | None,
+                 outcomes: list[SourceOutcome]) -> None:
+        self._store = store
+        self._now = now
+        self._progress = progress
+        self._outcomes = outcomes
+        self._pending: list[Harvest] = []
+        self._records = 0
+        self._opened = 0.0
+
+    def add(self, h: Harvest) -> None:
+        if not self._pending:
+            self._opened = time.monotonic()
+        self._pending.append(h)
+        self._records += len(h.articles)
+        if self._records >= BATCH_RECORDS or len(self._pending) >= BATCH_SOURCES:
+            self.flush()
+
+    def seconds_left(self) -> float | None:
+        """How long the open batch may still wait for more harvests (None: no batch is open)."""
+        return max(0.0, self._opened + BATCH_SECONDS - time.monotonic()) if self._pending else None
+
+    def flush_if_due(self) -> None:
+        if self._pending and time.monotonic() - self._opened >= BATCH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self._pending, self._records = self._pending, [], 0
+        if not pending:
+            return
+        items = [IngestItem(h.source.id, h.articles, h.state, h.source.priority, h.signatures) for h in pending]
+        results = self._store.ingest_many(items, self._now)
+        for h, result in zip(pending, results, strict=True):
+            if isinstance(result, Exception):
+                outcome = replace(h.outcome, status="error", new=0, updated=0,
+                                  error=f"could not store its {len(h.articles)} record(s): {result} "
+                                        "(they will be fetched again at the next run)")
+            else:
+                outcome = replace(h.outcome, new=result.new, updated=result.updated)
+            self._outcomes.append(outcome)
+            _log(outcome)
+            if self._progress:
+                self._progress(outcome)
 
 
 def _log(o: SourceOutcome) -> None:

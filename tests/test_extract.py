@@ -42,6 +42,19 @@ def test_utc_stamp_across_midnight_takes_the_url_day() -> None:
     assert out["published"] == "2024-05-03T01:10:00+00:00" and out["date"] == "2024-05-02"
 
 
+def test_utc_stamp_is_dated_in_the_offset_the_page_shows() -> None:
+    page = PAGE.replace("2024-05-02T09:30:00+02:00", "2024-05-03T01:10:00+00:00").replace(
+        '<p class="byline">', '<p class="byline"><time datetime="2024-05-02T21:10:00-04:00">May 2</time> ')
+    out = extract(page, "https://news.example/chip-fair")
+    assert out["published"] == out["date"] == "2024-05-02T21:10:00-04:00"
+
+
+def test_morning_utc_stamp_keeps_its_day_against_an_earlier_url_day() -> None:
+    page = PAGE.replace("2024-05-02T09:30:00+02:00", "2024-05-03T10:04:00+00:00")
+    out = extract(page, "https://news.example/2024/05/02/chip-fair")
+    assert out["published"] == out["date"] == "2024-05-03T10:04:00+00:00"
+
+
 def test_stream_survives_bad_lines() -> None:
     lines = [json.dumps({"id": 1, "url": "https://news.example/a", "html": PAGE}), "{not json",
              json.dumps({"id": 3, "url": "https://news.example/c"}), json.dumps({"url": "u", "html": "<<<>>>\x00"}),

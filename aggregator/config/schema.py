@@ -41,6 +41,7 @@ SETTINGS_FIELDS: dict[str, v.Converter] = {
     "max_redirects": v.whole(0),
     "per_host": v.whole(1),
     "workers": v.whole(1),
+    "processes": v.whole(0),
     "max_entries": v.whole(1),
     "default_interval": v.duration,
     "min_interval": v.duration,

@@ -6,21 +6,27 @@
 """
 
 from aggregator.dedupe.near import (
+    BUCKET_CAP,
     DEFAULT_CONTAINMENT,
     DEFAULT_THRESHOLD,
     Signature,
     band_keys,
+    best_match,
     is_same_story,
     make_signature,
     similarity,
+    split_bytes,
 )
 
 __all__ = [
+    "BUCKET_CAP",
     "DEFAULT_CONTAINMENT",
     "DEFAULT_THRESHOLD",
     "Signature",
     "band_keys",
+    "best_match",
     "is_same_story",
     "make_signature",
     "similarity",
+    "split_bytes",
 ]

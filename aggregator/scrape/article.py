@@ -170,13 +170,14 @@ def find_date(doc: BeautifulSoup, rules: ScrapeRules, title: str, list_date: Fou
     for rule in (dates.from_json_ld, dates.from_meta, dates.from_time_element):
         found = rule(doc)
         if found:
-            return found
+            html = str(doc)
+            return dates.shown_date(doc, dates.localise(found, html), html)
     texts = visible_texts(doc, rules.ignore_dates_in)
     found = dates.from_labels(texts)
     if found:
         return found
     found = dates.from_standalone(near_title_texts(doc, title, rules.ignore_dates_in))
-    return found or list_date or _htmldate(doc)
+    return found or dates.from_weak_meta(doc) or list_date or _htmldate(doc)
 
 
 def _htmldate(doc: BeautifulSoup) -> FoundDate | None:

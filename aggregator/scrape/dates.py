@@ -13,10 +13,11 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from bs4 import BeautifulSoup, Tag
+from bs4.element import NavigableString
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +35,15 @@ _MONTHS.update({"sept": 9, "mär": 3, "mrz": 3, "mai": 5, "okt": 10, "dez": 12, 
 _MONTH = r"(?P<mon>[A-Za-zäÄ]{3,9})\.?"
 _TIME = r"(?:[T\s,]+(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2})(?:\.\d+)?)?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
 _ZONE = r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2}|UTC|GMT)?"
+_NAMED_ZONE = r"(?:\s*(?P<tz>UTC|GMT)\b)?"  # `04 May 2022 02:41:00 GMT` (HTTP-date style) is UTC, not local
 _PATTERNS = [
     re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})" + _TIME + _ZONE),
     re.compile(r"(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})" + _TIME),
     re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日" + _TIME),
     re.compile(r"(?<![\d.])(?P<d>\d{1,2})\.\s?(?P<m>\d{1,2})\.\s?(?P<y>\d{4})" + _TIME),
     re.compile(r"(?<![\d/])(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})" + _TIME),
-    re.compile(r"(?<![\w])" + _MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})" + _TIME),
-    re.compile(r"(?<![\d])(?P<d>\d{1,2})\.?\s+" + _MONTH + r",?\s+(?P<y>\d{4})" + _TIME),
+    re.compile(r"(?<![\w])" + _MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})" + _TIME + _NAMED_ZONE),
+    re.compile(r"(?<![\d])(?P<d>\d{1,2})\.?\s+" + _MONTH + r",?\s+(?P<y>\d{4})" + _TIME + _NAMED_ZONE),
 ]
 _RANGE_AFTER = re.compile(r"^\s*(?:[-–—~至到]|bis\b|to\b|until\b)\s*\d")
 _RANGE_BEFORE = re.compile(r"\d\.?\s*(?:[-–—~至到]|bis|to|until)\s*$")
@@ -61,11 +63,14 @@ ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle"
 _META_NAMES = (
     "article:published_time", "og:published_time", "og:article:published_time", "datepublished",
     "pubdate", "publishdate", "publish-date", "publish_date", "publication_date", "publication-date",
-    "sailthru.date", "parsely-pub-date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.date",
-    "dc.date.created", "citation_publication_date", "citation_date", "article.published", "date",
+    "sailthru.date", "parsely-pub-date", "dc.date.issued", "dcterms.issued",
+    "dc.date.created", "citation_publication_date", "citation_date", "article.published",
     "original-publish-date", "cxenseparse:recs:publishtime", "article_date_original", "pub_date",
     "firstpublishedtime", "release_date", "content_publish_date", "displaydate", "publication-date",
 )
+# Generic "date" metas: CMSs fill them with the page's build or last-change day, so they rank below the
+# dates the page shows (`<time>`, labels) and are only used when nothing visible is found.
+WEAK_META_NAMES = ("dc.date", "dcterms.date", "date")
 # Page furniture whose dates belong to other things (other articles, the next fair, the copyright).
 FURNITURE_WORDS = frozenset({
     "side", "sidebar", "related", "popular", "hot", "recommend", "recommended", "widget", "footer", "foot",
@@ -99,7 +104,9 @@ def is_furniture(el: Tag) -> bool:
 
 
 def in_furniture(el: Tag) -> bool:
-    return is_furniture(el) or any(is_furniture(a) for a in el.parents if isinstance(a, Tag))
+    """Inside furniture; `<body>`/`<html>` classes never count (`right-sidebar` describes the page layout)."""
+    return is_furniture(el) or any(is_furniture(a) for a in el.parents
+                                   if isinstance(a, Tag) and a.name not in ("body", "html"))
 
 
 def parse_date(text: str, fmt: str | None = None) -> datetime | None:
@@ -225,24 +232,35 @@ def from_json_ld(doc: BeautifulSoup) -> FoundDate | None:
     return None
 
 
-def from_meta(doc: BeautifulSoup) -> FoundDate | None:
+def _metas(doc: BeautifulSoup) -> dict[str, str]:
     metas: dict[str, str] = {}
     for meta in doc.find_all("meta"):
         key = str(meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
         content = str(meta.get("content") or "")
         if key and content and key not in metas:
             metas[key] = content
-    for name in _META_NAMES:
+    return metas
+
+
+def from_meta(doc: BeautifulSoup, names: tuple[str, ...] = _META_NAMES) -> FoundDate | None:
+    metas = _metas(doc)
+    for name in names:
         if name in metas and (parsed := parse_iso(metas[name])):
             return FoundDate(parsed, f"meta:{name}")
     return None
+
+
+def from_weak_meta(doc: BeautifulSoup) -> FoundDate | None:
+    """`<meta name=date>` / `dc.date`: the last resort among the page's own dates (see WEAK_META_NAMES)."""
+    return from_meta(doc, WEAK_META_NAMES)
 
 
 def from_time_element(doc: BeautifulSoup) -> FoundDate | None:
     """`<time class=published datetime>` / itemprop=datePublished, outside sidebars; not `updated`."""
     candidates = []
     for el in doc.find_all(lambda t: t.name == "time" or t.get("itemprop") == "datePublished"):
-        if in_furniture(el):
+        # a `<time>` in a blockquote dates the quoted or embedded post (Instagram, X), not the article
+        if in_furniture(el) or el.find_parent("blockquote") is not None:
             continue
         raw = str(el.get("datetime") or el.get("content") or el.get_text(" "))
         parsed = parse_iso(raw) if raw.strip() else None
@@ -257,6 +275,49 @@ def from_time_element(doc: BeautifulSoup) -> FoundDate | None:
         return None
     rank, parsed, source = min(candidates, key=lambda c: c[0])
     return FoundDate(parsed, source)
+
+
+_MODIFIED_METAS = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified")
+
+
+def modified_stamps(doc: BeautifulSoup) -> list[FoundDate]:
+    """The page's machine "modified" stamps: JSON-LD dateModified of the article, modified-time metas."""
+    out = []
+    for obj in article_objects(doc):
+        value = obj.get("dateModified")
+        if isinstance(value, str) and (parsed := parse_iso(value)):
+            out.append(FoundDate(parsed, "json-ld:dateModified"))
+    metas = _metas(doc)
+    for name in _MODIFIED_METAS:
+        if name in metas and (parsed := parse_iso(metas[name])):
+            out.append(FoundDate(parsed, f"meta:{name}"))
+    return out
+
+
+_HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
+
+
+def visible_days(doc: BeautifulSoup) -> set[date]:
+    """Every calendar day written in the page's visible text (scripts, styles and the head left out)."""
+    root = doc.body or doc
+    parts = [str(s) for s in root.find_all(string=True)  # plain strings only: no comments, CDATA, doctypes
+             if type(s) is NavigableString and isinstance(s.parent, Tag) and s.parent.name not in _HIDDEN_TAGS]
+    return {value.date() for value, _, _ in iter_dates(" ".join(" ".join(parts).split()))}
+
+
+def shown_date(doc: BeautifulSoup, found: FoundDate, html: str) -> FoundDate:
+    """The machine publication stamp, or the later "modified" stamp when only that one is shown.
+
+    A page that writes its modified day in the byline and never its first-publication day presents
+    itself as of that day (republished guides, updated articles)."""
+    days = visible_days(doc)
+    if found.value.date() in days:
+        return found
+    for modified in modified_stamps(doc):
+        modified = localise(modified, html)
+        if modified.value.date() > found.value.date() and modified.value.date() in days:
+            return FoundDate(modified.value, f"{modified.source} (shown)")
+    return found
 
 
 # --------------------------------------------------------------------------- visible text
@@ -313,16 +374,53 @@ def url_day(url: str) -> datetime | None:
         return None
 
 
+_ISO_STAMP_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?([+-])(\d{2}):?(\d{2})(?!\d)")
+# A UTC stamp moves to the URL's previous day only with an offset west of -hour, to its next day only east
+# of 24-hour; publishers sit between UTC-8 (US Pacific) and UTC+12 (New Zealand).
+_WESTMOST_HOURS, _EASTMOST_HOURS = 8, 12
+
+
+def site_offset(html: str) -> timezone | None:
+    """The page's own UTC offset: the one non-zero offset its ISO timestamps carry (None if none or several)."""
+    offsets = {(m.group(1), m.group(2), m.group(3)) for m in _ISO_STAMP_OFFSET.finditer(html)}
+    offsets.discard(("+", "00", "00"))
+    offsets.discard(("-", "00", "00"))
+    if len(offsets) != 1:
+        return None
+    sign, hours, minutes = offsets.pop()
+    delta = timedelta(hours=int(hours), minutes=int(minutes))
+    return timezone(delta if sign == "+" else -delta) if delta < timedelta(hours=15) else None
+
+
+def localise(found: FoundDate, html: str) -> FoundDate:
+    """A UTC stamp re-expressed in the publisher's offset (same instant), so that its day is the site's.
+
+    The offset comes from the page's other timestamps when they agree on one (a `<time>` or meta with
+    `-04:00` next to a JSON-LD `Z`); else a stamp at exactly 21:00, 22:00 or 23:00 UTC is a date-only value
+    saved as local midnight east of Greenwich (UTC+1..+3, e.g. `2021-11-04T23:00Z` for 5 November)."""
+    value = found.value
+    offset = value.utcoffset()
+    if offset is None or offset.total_seconds() != 0:
+        return found
+    zone = site_offset(html)
+    if zone is None and value.hour >= 21 and value.minute == value.second == value.microsecond == 0:
+        zone = timezone(timedelta(hours=24 - value.hour))
+    return FoundDate(value.astimezone(zone), found.source) if zone is not None else found
+
+
 def publisher_day(found: FoundDate, url: str) -> str:
     """The publication day as the publisher's calendar shows it (YYYY-MM-DD).
 
     A UTC timestamp near midnight falls on another day than the site's local one; when the URL carries
-    a date exactly one day away, that URL day is the publisher's. Local times are taken as they are
-    (a URL date may also be the upload day: CHTF URLs are often one day after the release date)."""
+    a date exactly one day away, that URL day is the publisher's, if an offset between UTC-8 and UTC+12
+    can reach it (10:04Z is not the previous day anywhere in the Americas: that URL day is the draft's).
+    Local times are taken as they are (a URL date may also be the upload day: CHTF URLs are often one day
+    after the release date)."""
     value = found.value
     offset = value.utcoffset()
     if offset is not None and offset.total_seconds() == 0:
         day = url_day(url)
-        if day is not None and abs((day.date() - value.date()).days) == 1:
-            return day.date().isoformat()
+        shift = (day.date() - value.date()).days if day is not None else 0
+        if (shift == -1 and value.hour < _WESTMOST_HOURS) or (shift == 1 and value.hour >= 24 - _EASTMOST_HOURS):
+            return (value.date() + timedelta(days=shift)).isoformat()
     return value.date().isoformat()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from aggregator.dedupe import Signature
 from aggregator.records import Article, SourceState, StoryView
 
 
@@ -16,6 +17,18 @@ class IngestResult:
     updated: int = 0
     unchanged: int = 0
     feeds_touched: frozenset[str] = frozenset()  # topic ids (and "all") whose feed must be rebuilt
+
+
+@dataclass(frozen=True, slots=True)
+class IngestItem:
+    """One source's share of a batched write: its records and its next polling state."""
+
+    source_id: str
+    articles: Sequence[Article] = ()
+    state: SourceState | None = None
+    priority: int = 0
+    # MinHash signatures by record uid, when a worker process already computed them (else the store does)
+    signatures: Mapping[str, Signature | None] | None = None
 
 
 class Store(Protocol):
@@ -37,6 +50,13 @@ class Store(Protocol):
     def ingest(self, source_id: str, articles: Sequence[Article], now: datetime,
                state: SourceState | None = None) -> IngestResult:
         """Exact-dedupe and store `articles` (and `state`, in the same transaction)."""
+        ...
+
+    def ingest_many(self, items: Sequence[IngestItem], now: datetime) -> list[IngestResult | Exception]:
+        """Several sources in one transaction (one commit, the cost that dominates small writes).
+
+        A source whose records cannot be stored gets its exception in the result list; the others are kept.
+        """
         ...
 
     def article_count(self) -> int: ...

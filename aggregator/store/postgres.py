@@ -10,6 +10,7 @@ from aggregator.store.sql import SqlStore
 class PostgresDialect:
     name = "postgresql"
     blob = "BYTEA"
+    without_rowid = ""
 
     def sql(self, statement: str) -> str:
         # The shared SQL uses qmark placeholders and no literal '?' or '%'.

@@ -1,7 +1,9 @@
 """Schema migrations, written once in portable SQL for SQLite and PostgreSQL.
 
 Times are stored as integer Unix seconds (UTC): they sort, index and compare the same in both
-databases. `{blob}` becomes BLOB or BYTEA.
+databases. `{blob}` becomes BLOB or BYTEA; `{without_rowid}` makes SQLite store a table as its primary-key
+B-tree (PostgreSQL has no such option and needs none). A step that is not SQL is the name of a store method
+(a data backfill that needs Python, e.g. hashing).
 """
 
 from __future__ import annotations
@@ -78,6 +80,27 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             )""",
             "CREATE INDEX IF NOT EXISTS lsh_key ON lsh (band_key, published)",
             "CREATE TABLE IF NOT EXISTS dirty_feeds (feed_id TEXT PRIMARY KEY)",
+        ],
+    ),
+    (
+        # Near-dupe data out of `articles`: LSH rows shrink from (key, date, uid, story) with a secondary index
+        # to one primary-key B-tree of integers, which is what a 50,000-record first poll spends its time on.
+        2,
+        [
+            """CREATE TABLE IF NOT EXISTS signatures (
+                ref BIGINT PRIMARY KEY,
+                story_id TEXT NOT NULL,
+                signature {blob} NOT NULL
+            )""",
+            """CREATE TABLE IF NOT EXISTS bands (
+                band_key BIGINT NOT NULL,
+                published BIGINT NOT NULL,
+                ref BIGINT NOT NULL,
+                PRIMARY KEY (band_key, published, ref)
+            ){without_rowid}""",
+            "python:move_signatures_out_of_articles",
+            "DROP TABLE IF EXISTS lsh",
+            "ALTER TABLE articles DROP COLUMN signature",
         ],
     ),
 ]

@@ -1,24 +1,28 @@
 """The store in portable SQL, shared by the SQLite and PostgreSQL backends.
 
-Each `ingest` call is one transaction holding a source's records, its stories, its LSH rows and its
-polling state, so a process killed mid-run leaves either all of a source's work or none of it.
-Lookups are batched per source (one query per key kind, not one per record) so the cost of a run
-grows with the entries it sees, not with the history stored.
+`ingest_many` writes a batch of sources (their records, stories, LSH rows and polling states) in one
+transaction, so a process killed mid-run leaves either all of a source's work or none of it, and a
+re-run fetches again what was lost. Lookups are batched per source (one query per key kind, not one
+per record) and go through indexes, so the cost of a run grows with the entries it sees, not with the
+history stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import numpy as np
+
 from aggregator import dedupe
 from aggregator.errors import StoreError
 from aggregator.records import Article, Settings, SourceState, StoryView, Validators
-from aggregator.store.base import IngestResult
+from aggregator.store.base import IngestItem, IngestResult
 from aggregator.store.schema import LATEST, MIGRATIONS
 
 ALL_FEED = "all"
@@ -28,11 +32,13 @@ ARTICLE_COLUMNS = (
     "uid, source_id, guid, url, title, published, updated, date_source, author, language, "
     "summary_html, content_html, text, text_hash, topics, story_id"
 )
+_PYTHON_STEP = "python:"
 
 
 class Dialect(Protocol):
     name: str
     blob: str
+    without_rowid: str
 
     def sql(self, statement: str) -> str: ...
 
@@ -48,6 +54,16 @@ def from_ts(value: int | None) -> datetime | None:
 def mint_story_id(first_uid: str) -> str:
     """Derived from the first record, so a rebuilt database mints the same entry ids again."""
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'aggregator:story:' + first_uid)}"
+
+
+def ref_of(uid: str) -> int:
+    """A 63-bit integer standing for a record uid in the LSH tables: 8 bytes a row instead of a string.
+
+    Computed, not allocated, so several workers agree without coordination. Two uids sharing a ref
+    (about 1 in 10**12 for a million records) would only share a signature row: one of them would no
+    longer be found as a candidate for later copies, nothing else.
+    """
+    return int.from_bytes(hashlib.blake2b(uid.encode("utf-8", "surrogatepass"), digest_size=8).digest()) >> 1
 
 
 def _split_topics(value: str) -> tuple[str, ...]:
@@ -72,11 +88,8 @@ class _Existing:
     story_id: str
 
 
-@dataclass(slots=True)
-class _Candidate:
-    uid: str
-    story_id: str
-    signature: dedupe.Signature
+_NO_STORY = ("", 0, b"")
+_SIGNATURE_CACHE = 60_000  # records' signatures kept in memory (~0.7 KB each) for lookups by later sources
 
 
 class SqlStore:
@@ -87,6 +100,9 @@ class SqlStore:
         self._dialect = dialect
         self._settings = settings or Settings()
         self._lock = threading.RLock()
+        # ref -> (story id, shingle count, raw uint16 hashes): a record's story never changes, so this
+        # stays true; it saves refetching the same candidates for every source of a run.
+        self._signatures: dict[int, tuple[str, int, bytes]] = {}
         self._migrate()
 
     # ------------------------------------------------------------------ plumbing
@@ -118,13 +134,35 @@ class SqlStore:
                 if number <= version:
                     continue
                 for statement in statements:
-                    self._exec(statement.replace("{blob}", self._dialect.blob))
+                    if statement.startswith(_PYTHON_STEP):
+                        getattr(self, statement[len(_PYTHON_STEP) :])()
+                        continue
+                    self._exec(statement.replace("{blob}", self._dialect.blob)
+                               .replace("{without_rowid}", self._dialect.without_rowid))
                 self._exec(
                     "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (str(number),),
                 )
             self._conn.commit()
+
+    def move_signatures_out_of_articles(self) -> None:
+        """Migration 2: signatures and LSH rows of existing records into `signatures` and `bands`."""
+        rows = self._exec(
+            "SELECT uid, published, story_id, signature FROM articles WHERE signature IS NOT NULL"
+        ).fetchall()
+        for chunk in _chunks(rows):
+            sig_rows: list[tuple[int, str, bytes]] = []
+            band_rows: list[tuple[int, int, int]] = []
+            for uid, published, story_id, blob in chunk:
+                sig = dedupe.Signature.from_bytes(bytes(blob))
+                ref = ref_of(uid)
+                sig_rows.append((ref, story_id, bytes(blob)))
+                band_rows.extend((key, published, ref) for key in dedupe.band_keys(sig))
+            self._many("INSERT INTO signatures (ref, story_id, signature) VALUES (?, ?, ?) "
+                       "ON CONFLICT (ref) DO NOTHING", sig_rows)
+            self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
+                       "ON CONFLICT (band_key, published, ref) DO NOTHING", band_rows)
 
     def close(self) -> None:
         with self._lock:
@@ -231,19 +269,47 @@ class SqlStore:
         state: SourceState | None = None,
         *,
         priority: int = 0,
+        signatures: Mapping[str, dedupe.Signature | None] | None = None,
     ) -> IngestResult:
+        (result,) = self.ingest_many([IngestItem(source_id, articles, state, priority, signatures)], now)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def ingest_many(self, items: Sequence[IngestItem], now: datetime) -> list[IngestResult | Exception]:
         with self._lock:
             try:
-                result = self._ingest(source_id, articles, now, priority)
-                if state is not None:
-                    self._write_state(replace(state, new_entries=result.new))
+                results: list[IngestResult | Exception] = [self._ingest_item(item, now) for item in items]
                 self._conn.commit()
-                return result
+                return results
+            except Exception:
+                self._conn.rollback()
+                if len(items) == 1:
+                    raise
             except BaseException:
                 self._conn.rollback()
                 raise
+            # One source spoilt the batch: store them one by one so only that one fails.
+            singles: list[IngestResult | Exception] = []
+            for item in items:
+                try:
+                    singles.append(self._ingest_item(item, now))
+                    self._conn.commit()
+                except Exception as exc:
+                    self._conn.rollback()
+                    singles.append(exc)
+            return singles
 
-    def _ingest(self, source_id: str, articles: Sequence[Article], now: datetime, priority: int) -> IngestResult:
+    def _ingest_item(self, item: IngestItem, now: datetime) -> IngestResult:
+        result = IngestResult()
+        if item.articles:
+            result = self._ingest(item.source_id, item.articles, now, item.priority, item.signatures)
+        if item.state is not None:
+            self._write_state(replace(item.state, new_entries=result.new))
+        return result
+
+    def _ingest(self, source_id: str, articles: Sequence[Article], now: datetime, priority: int,
+                signatures: Mapping[str, dedupe.Signature | None] | None = None) -> IngestResult:
         now_ts = to_ts(now) or 0
         # Within one batch the same entry may appear twice (feeds repeat items): keep the last copy.
         batch = list({a.uid: a for a in articles}.values())
@@ -271,7 +337,7 @@ class SqlStore:
             else:
                 unchanged += 1
         if fresh:
-            self._insert_new(source_id, fresh, now_ts, priority, touched)
+            self._insert_new(source_id, fresh, now_ts, priority, touched, signatures or {})
             new = len(fresh)
         if touched:
             touched.add(ALL_FEED)
@@ -305,9 +371,12 @@ class SqlStore:
 
     # ------------------------------------------------------------------ stories
     def _insert_new(self, source_id: str, fresh: list[Article], now_ts: int, priority: int,
-                    touched: set[str]) -> None:
+                    touched: set[str], given: Mapping[str, dedupe.Signature | None]) -> None:
         settings = self._settings
-        signatures = {a.uid: dedupe.make_signature(a.title, a.text, a.language) for a in fresh}
+        signatures = {
+            a.uid: given[a.uid] if a.uid in given else dedupe.make_signature(a.title, a.text, a.language)
+            for a in fresh
+        }
         keys_of = {uid: dedupe.band_keys(sig) for uid, sig in signatures.items() if sig is not None}
         # The window is around the new records' own dates (not the clock), so a backfilled archive dedupes too.
         window = settings.dedupe_window_days * 86400
@@ -316,77 +385,112 @@ class SqlStore:
             [k for ks in keys_of.values() for k in ks], min(stamps) - window, max(stamps) + window
         )
         article_rows = []
-        lsh_rows = []
-        story_changes: dict[str, int] = {}
+        signature_rows = []
+        band_rows = []
+        minted: dict[str, list[Article]] = {}  # stories born in this batch, with their members
+        joined: dict[str, int] = {}  # stored stories that gain a member: story id -> newest date
         for a in fresh:
             sig = signatures[a.uid]
-            story_id = None
-            if sig is not None:
-                story_id = self._best_story(sig, keys_of[a.uid], candidates)
+            story_id = self._best_story(sig, keys_of[a.uid], candidates) if sig is not None else None
+            copy = story_id is not None
+            published = to_ts(a.published) or now_ts
             if story_id is None:
                 story_id = mint_story_id(a.uid)
-            published = to_ts(a.published) or now_ts
+                minted[story_id] = []
+            if story_id in minted:
+                minted[story_id].append(replace(a, published=from_ts(published) or a.published))
+            else:
+                joined[story_id] = max(joined.get(story_id, 0), to_ts(a.updated) or published)
             article_rows.append((
                 a.uid, source_id, a.guid, a.url, a.title, published, to_ts(a.updated) or published,
                 a.date_source, a.author, a.language, a.summary_html, a.content_html, a.text, a.text_hash,
                 ",".join(a.topics), story_id, priority, now_ts, now_ts,
-                sig.to_bytes() if sig is not None else None,
             ))
             if sig is not None:
+                ref = ref_of(a.uid)
+                blob = sig.to_bytes()
+                signature_rows.append((ref, story_id, blob))
+                self._remember(ref, story_id, blob)
                 for key in keys_of[a.uid]:
-                    lsh_rows.append((key, published, a.uid, story_id))
-                    candidates.setdefault(key, []).append(_Candidate(a.uid, story_id, sig))
-            story_changes[story_id] = max(story_changes.get(story_id, 0), to_ts(a.updated) or published)
+                    bucket = candidates.setdefault(key, [])
+                    if len(bucket) >= dedupe.BUCKET_CAP:
+                        continue  # a full bucket gets no more rows
+                    if copy and any(self._signatures.get(r, _NO_STORY)[0] == story_id for r in bucket):
+                        continue  # the story is already found through this band: a row per copy adds nothing
+                    band_rows.append((key, published, ref))
+                    bucket.append(ref)
         self._many(
             "INSERT INTO articles (uid, source_id, guid, url, title, published, updated, date_source, author, "
             "language, summary_html, content_html, text, text_hash, topics, story_id, priority, first_seen, "
-            f"changed_at, signature) VALUES ({self._in(20)})",
+            f"changed_at) VALUES ({self._in(19)})",
             article_rows,
         )
-        self._many("INSERT INTO lsh (band_key, published, article_uid, story_id) VALUES (?, ?, ?, ?)", lsh_rows)
-        for story_id, updated_at in story_changes.items():
+        self._many("INSERT INTO signatures (ref, story_id, signature) VALUES (?, ?, ?) "
+                   "ON CONFLICT (ref) DO NOTHING", signature_rows)
+        self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
+                   "ON CONFLICT (band_key, published, ref) DO NOTHING", band_rows)
+        self._write_new_stories(minted, priority, now_ts, touched)
+        for story_id, updated_at in joined.items():
             self._refresh_story(story_id, touched, updated_at=updated_at, created=now_ts)
 
-    def _candidates(self, keys: list[int], window_start: int, window_end: int) -> dict[int, list[_Candidate]]:
-        """Stored records sharing an LSH band with a new one: an index lookup, whatever the history."""
-        found: dict[int, list[tuple[str, str]]] = {}
+    def _remember(self, ref: int, story_id: str, blob: bytes) -> None:
+        size, hashes = dedupe.split_bytes(blob)
+        self._signatures[ref] = (story_id, size, hashes)
+
+    def _write_new_stories(self, minted: dict[str, list[Article]], priority: int, now_ts: int,
+                           touched: set[str]) -> None:
+        """Stories born in this batch: their members are all in hand, so no query is needed."""
+        story_rows: list[tuple[str, str, int, int, str, int]] = []
+        topic_rows: list[tuple[str, str, int]] = []
+        for story_id, members in minted.items():
+            primary = min(members, key=lambda m: (m.published, m.uid))  # one source: one priority
+            published = to_ts(primary.published) or now_ts
+            updated = max(max(to_ts(m.updated) or published for m in members), published)
+            topics = sorted({t for m in members for t in m.topics})
+            story_rows.append((story_id, primary.uid, published, updated, ",".join(topics), now_ts))
+            topic_rows.extend((t, story_id, published) for t in topics)
+            touched.update(topics)
+        self._many(
+            "INSERT INTO stories (story_id, primary_uid, published, updated, topics, created) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            story_rows,
+        )
+        self._many("INSERT INTO story_topics (topic, story_id, published) VALUES (?, ?, ?)", topic_rows)
+
+    def _candidates(self, keys: list[int], window_start: int, window_end: int) -> dict[int, list[int]]:
+        """Refs of stored records sharing an LSH band with a new one (an index lookup, whatever the history),
+        with their signatures loaded into the cache."""
+        if len(self._signatures) >= _SIGNATURE_CACHE:
+            self._signatures.clear()  # only here, so a source's candidates stay cached while it is stored
+        found: dict[int, list[int]] = {}
         unique = list(dict.fromkeys(keys))
         for chunk in _chunks(unique):
             rows = self._exec(
-                f"SELECT band_key, article_uid, story_id FROM lsh WHERE band_key IN ({self._in(len(chunk))}) "
+                f"SELECT band_key, ref FROM bands WHERE band_key IN ({self._in(len(chunk))}) "
                 "AND published BETWEEN ? AND ?",
                 [*chunk, window_start, window_end],
             ).fetchall()
-            for key, uid, story in rows:
-                found.setdefault(key, []).append((uid, story))
-        uids = list({uid for pairs in found.values() for uid, _ in pairs})
-        sigs: dict[str, dedupe.Signature] = {}
-        for chunk in _chunks(uids):
-            for uid, blob in self._exec(
-                f"SELECT uid, signature FROM articles WHERE uid IN ({self._in(len(chunk))})", chunk
+            for key, ref in rows:
+                found.setdefault(key, []).append(ref)
+        missing = list({ref for refs in found.values() if len(refs) < dedupe.BUCKET_CAP for ref in refs}
+                       - self._signatures.keys())
+        for chunk in _chunks(missing):
+            for ref, story_id, blob in self._exec(
+                f"SELECT ref, story_id, signature FROM signatures WHERE ref IN ({self._in(len(chunk))})", chunk
             ).fetchall():
-                if blob is not None:
-                    sigs[uid] = dedupe.Signature.from_bytes(bytes(blob))
-        out: dict[int, list[_Candidate]] = {}
-        for key, pairs in found.items():
-            out[key] = [_Candidate(uid, story, sigs[uid]) for uid, story in pairs if uid in sigs]
-        return out
+                self._remember(ref, story_id, bytes(blob))
+        return found
 
-    def _best_story(self, sig: dedupe.Signature, keys: list[int],
-                    candidates: dict[int, list[_Candidate]]) -> str | None:
-        best: tuple[float, str] | None = None
-        seen: set[str] = set()
-        for key in keys:
-            for cand in candidates.get(key, ()):
-                if cand.uid in seen:
-                    continue
-                seen.add(cand.uid)
-                if dedupe.is_same_story(sig, cand.signature, threshold=self._settings.dedupe_threshold,
-                                        containment=self._settings.dedupe_containment):
-                    score = max(dedupe.similarity(sig, cand.signature))
-                    if best is None or score > best[0]:
-                        best = (score, cand.story_id)
-        return best[1] if best else None
+    def _best_story(self, sig: dedupe.Signature, keys: list[int], candidates: dict[int, list[int]]) -> str | None:
+        refs = {ref for key in keys if len(bucket := candidates.get(key, ())) < dedupe.BUCKET_CAP for ref in bucket}
+        known = [self._signatures[ref] for ref in refs if ref in self._signatures]
+        if not known:
+            return None
+        hashes = np.frombuffer(b"".join(k[2] for k in known), dtype="<u2").reshape(len(known), -1)
+        sizes = np.fromiter((k[1] for k in known), dtype=np.float64, count=len(known))
+        best = dedupe.best_match(sig, hashes, sizes, threshold=self._settings.dedupe_threshold,
+                                 containment=self._settings.dedupe_containment)
+        return None if best is None else known[best][0]
 
     def _refresh_story(self, story_id: str, touched: set[str], *, updated_at: int, created: int = 0) -> None:
         """Recompute a story's primary copy, dates and topics from its members (the id never changes)."""
@@ -406,9 +510,11 @@ class SqlStore:
             "published = excluded.published, updated = excluded.updated, topics = excluded.topics",
             (story_id, primary[0], primary[1], updated, ",".join(topics), created),
         )
-        self._exec("DELETE FROM story_topics WHERE story_id = ?", (story_id,))
+        # by primary key (topic, story_id): a DELETE on story_id alone would scan the whole table
+        self._many("DELETE FROM story_topics WHERE topic = ? AND story_id = ?", [(t, story_id) for t in old_topics])
         self._many(
-            "INSERT INTO story_topics (topic, story_id, published) VALUES (?, ?, ?)",
+            "INSERT INTO story_topics (topic, story_id, published) VALUES (?, ?, ?) "
+            "ON CONFLICT (topic, story_id) DO UPDATE SET published = excluded.published",
             [(t, story_id, primary[1]) for t in topics],
         )
         touched.update(topics)

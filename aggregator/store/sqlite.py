@@ -13,6 +13,7 @@ from aggregator.store.sql import SqlStore
 class SqliteDialect:
     name = "sqlite"
     blob = "BLOB"
+    without_rowid = " WITHOUT ROWID"
 
     def sql(self, statement: str) -> str:
         return statement
@@ -28,6 +29,8 @@ def open_sqlite(path: str, settings: Settings | None = None) -> SqlStore:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA cache_size=-65536")  # 64 MB: a first poll's index pages stay in memory
+        conn.execute("PRAGMA temp_store=MEMORY")
         return SqlStore(conn, SqliteDialect(), settings)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open SQLite database {path}: {exc}: check settings.database") from exc

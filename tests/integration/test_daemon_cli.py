@@ -286,7 +286,7 @@ def test_kill_9_mid_run_then_restart_loses_and_duplicates_nothing(tmp_path: Path
         (site / f"{name}.rss").write_text(rss(name, 5), encoding="utf-8")
 
     def delayed(h: http.server.BaseHTTPRequestHandler) -> None:
-        time.sleep(0.4)
+        time.sleep(1.2)  # 12 feeds, 4 at a time: 3.6 s, more than one write batch (pipeline.BATCH_SECONDS)
         body = (site / h.path.lstrip("/")).read_bytes()
         h.send_response(200)
         h.send_header("Content-Type", "application/rss+xml")
@@ -303,7 +303,7 @@ def test_kill_9_mid_run_then_restart_loses_and_duplicates_nothing(tmp_path: Path
             proc.send_signal(signal.SIGKILL)
             proc.wait(5)
         stored_before = log.read_text().count("status=ok")
-        assert stored_before < len(names), "the run finished before the kill: make the feeds slower"
+        assert stored_before < len(names), "the run finished before the kill: make the feeds slower\n" + log.read_text()
         with daemon(work, tick=0.5, name="restart.log") as (proc, log2):
             wait_for(lambda: log.read_text().count("status=ok") + log2.read_text().count("status=ok")
                      >= len(names), 30, "every source stored after the restart", log2)

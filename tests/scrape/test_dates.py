@@ -117,5 +117,78 @@ def test_url_day_and_publisher_day() -> None:
     assert url_day("https://x.example/201711/t20171120_13473.html") is None
     utc = FoundDate(datetime(2023, 11, 9, 3, 28, tzinfo=UTC), "json-ld:datePublished")
     assert publisher_day(utc, "https://x.example/2023/11/08/story") == "2023-11-08"
+    # 10:04Z is 06:04 in New York: an earlier URL day is the draft's day, not the publisher's calendar
+    morning = FoundDate(datetime(2020, 7, 9, 10, 4, tzinfo=UTC), "json-ld:datePublished")
+    assert publisher_day(morning, "https://x.example/2020/07/08/story") == "2020-07-09"
+    evening = FoundDate(datetime(2020, 7, 9, 15, 0, tzinfo=UTC), "json-ld:datePublished")
+    assert publisher_day(evening, "https://x.example/2020/07/10/story") == "2020-07-10"
     local = FoundDate(datetime(2017, 11, 19), "label:Release Date")  # CHTF: the URL day is the upload day
     assert publisher_day(local, "https://x.example/2017/11/20/story") == "2017-11-19"
+
+
+def test_body_layout_classes_do_not_make_the_whole_page_furniture() -> None:
+    html = """<body class="single-post right-sidebar footer-widgets"><article><h1>Headline of the story</h1>
+      <span class="posted-on"><time class="entry-date published" datetime="2019-12-26T10:07:45+01:00">26/12/2019</time>
+      </span><p>Text.</p></article>
+      <div class="sidebar"><time datetime="2019-10-10T08:00:00+01:00">x</time></div></body>"""
+    found = _date(html)
+    assert found is not None and found.source == "time-element" and found.value.date().isoformat() == "2019-12-26"
+
+
+def test_time_in_an_embedded_post_is_not_the_article_date() -> None:
+    html = """<body><article><h1>Headline of the story</h1><p>Dienstag, 29. Januar 2019</p>
+      <blockquote class="instagram-media"><p>A post</p><time datetime="2018-03-12T19:30:12+00:00">Mar 12, 2018</time>
+      </blockquote><p>Text.</p></article></body>"""
+    found = _date(html)
+    assert found is not None and found.value.date().isoformat() == "2019-01-29"
+
+
+def test_generic_date_meta_ranks_below_the_dates_the_page_shows() -> None:
+    head = '<html><head><meta name="date" content="2021-10-15"></head>'
+    shown = head + '<body><h1>Headline of the story</h1><p>Erschienen am: 13.10.2021</p><p>Text.</p></body></html>'
+    assert _date(shown) == FoundDate(datetime(2021, 10, 13), "label:Erschienen am")
+    hidden = head + "<body><h1>Headline of the story</h1><p>Text without any date.</p></body></html>"
+    assert _date(hidden) == FoundDate(datetime(2021, 10, 15), "meta:date")
+
+
+def test_utc_stamp_takes_the_offset_the_page_shows_elsewhere() -> None:
+    html = """<html><head><script type="application/ld+json">{"@type": "NewsArticle",
+      "datePublished": "2023-11-09T02:11:03+00:00"}</script></head><body><h1>Headline of the story</h1>
+      <time datetime="2023-11-08T21:11:03-05:00">November 8, 2023</time><p>Text.</p></body></html>"""
+    found = _date(html)
+    assert found is not None and found.source == "json-ld:datePublished"
+    assert found.value == datetime(2023, 11, 9, 2, 11, 3, tzinfo=UTC)  # the same instant...
+    assert found.value.isoformat() == "2023-11-08T21:11:03-05:00"  # ...on the publisher's calendar
+    two_offsets = html.replace("</p></body>", '</p><time datetime="2023-06-01T10:00:00-04:00">x</time></body>')
+    found = _date(two_offsets)
+    assert found is not None and found.value.isoformat() == "2023-11-09T02:11:03+00:00"  # no single offset: as is
+
+
+def test_utc_stamp_on_a_late_whole_hour_is_a_local_midnight() -> None:
+    meta = '<html><head><meta property="article:published_time" content="{}"></head><body><p>x</p></body></html>'
+    found = _date(meta.format("2021-11-04T23:00Z"))
+    assert found is not None and found.value.isoformat() == "2021-11-05T00:00:00+01:00"
+    found = _date(meta.format("2021-11-04T23:05Z"))  # a real time of day stays on its UTC day
+    assert found is not None and found.value.date().isoformat() == "2021-11-04"
+    found = _date(meta.format("2021-11-04T13:00Z"))
+    assert found is not None and found.value.date().isoformat() == "2021-11-04"
+
+
+def test_modified_stamp_wins_when_only_it_is_shown() -> None:
+    html = """<html><head><script type="application/ld+json">{"@type": "NewsArticle",
+      "datePublished": "2021-11-22T18:42:22+01:00", "dateModified": "2023-01-01T10:00:00+01:00"}</script></head>
+      <body><h1>Headline of the story</h1><p class="byline">Von Anna Weber · 1. Januar 2023</p><p>Text.</p></body></html>"""
+    found = _date(html)
+    assert found is not None and found.source == "json-ld:dateModified (shown)"
+    assert found.value.date().isoformat() == "2023-01-01"
+    both = html.replace("1. Januar 2023", "22.11.2021, aktualisiert 1. Januar 2023")
+    found = _date(both)
+    assert found is not None and found.source == "json-ld:datePublished" and found.value.day == 22
+    neither = html.replace(" · 1. Januar 2023", "")
+    found = _date(neither)
+    assert found is not None and found.source == "json-ld:datePublished"
+
+
+def test_named_utc_zone_after_a_written_date() -> None:
+    assert parse_date("Wed, 04 May 2022 02:41:00 GMT") == datetime(2022, 5, 4, 2, 41, tzinfo=UTC)
+    assert parse_date("4 May 2022 02:41").tzinfo is None  # type: ignore[union-attr]

@@ -7,12 +7,14 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from aggregator.errors import StoreError
 from aggregator.records import Article, Settings, SourceState, Validators
-from aggregator.store import SqlStore, open_store
+from aggregator.store import IngestResult, SqlStore, open_store
+from aggregator.store.base import IngestItem
 
 NOW = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
 
@@ -138,13 +140,36 @@ def test_a_failure_mid_ingest_leaves_nothing_half_written(store: SqlStore, monke
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(store, "_refresh_story", boom)
+    monkeypatch.setattr(store, "_write_new_stories", boom)  # after the records, before the stories
     with pytest.raises(RuntimeError):
         store.ingest("a", [make_article(2), make_article(3)], NOW, SourceState(source_id="a", last_status="ok"))
     monkeypatch.undo()
     assert store.article_count() == 1
     assert store.source_state("a").last_status is None
     assert store.ingest("a", [make_article(2), make_article(3)], NOW).new == 2  # a re-run finishes the job
+
+
+def test_a_batch_keeps_every_source_but_the_one_that_fails(store: SqlStore,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    real = store._ingest
+
+    def fails_for_b(source_id: str, *args: Any, **kwargs: Any) -> Any:
+        if source_id == "b":
+            raise RuntimeError("disk full for b")
+        return real(source_id, *args, **kwargs)
+
+    monkeypatch.setattr(store, "_ingest", fails_for_b)
+    items = [
+        IngestItem("a", [make_article(1, source="a")], SourceState(source_id="a", last_status="ok")),
+        IngestItem("b", [make_article(2, source="b")], SourceState(source_id="b", last_status="ok")),
+        IngestItem("c", (), SourceState(source_id="c", last_status="not-modified")),
+    ]
+    results = store.ingest_many(items, NOW)
+    assert isinstance(results[1], RuntimeError) and "disk full for b" in str(results[1])
+    assert [r.new for r in results if isinstance(r, IngestResult)] == [1, 0]
+    assert {a.source_id for a in store.iter_articles()} == {"a"}
+    assert store.source_state("a").last_status == "ok" and store.source_state("c").last_status == "not-modified"
+    assert store.source_state("b").last_status is None  # b's state is not half written either
 
 
 def test_known_urls(store: SqlStore) -> None:

@@ -1,0 +1,63 @@
+"""A database written by an older version opens, migrates in place and keeps deduplicating against its records."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from aggregator import dedupe
+from aggregator.records import Settings
+from aggregator.store import open_store
+from aggregator.store.schema import LATEST, MIGRATIONS
+from aggregator.store.sql import mint_story_id
+from tests.store.test_store import NOW, body, make_article
+
+
+def _version_1_database(path: Path) -> None:
+    """What session 1's code wrote: LSH rows and signatures inside `articles`."""
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    for statement in dict(MIGRATIONS)[1]:
+        conn.execute(statement.replace("{blob}", "BLOB"))
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    old = make_article(7, "a")
+    sig = dedupe.make_signature(old.title, old.text, old.language)
+    assert sig is not None
+    story = mint_story_id(old.uid)
+    published = int(old.published.timestamp())
+    conn.execute(
+        f"INSERT INTO articles VALUES ({','.join('?' * 20)})",
+        (old.uid, "a", old.guid, old.url, old.title, published, published, old.date_source, None, "en",
+         old.summary_html, old.content_html, old.text, old.text_hash, "iot", story, 0, published, published,
+         sig.to_bytes()),
+    )
+    conn.execute("INSERT INTO stories VALUES (?, ?, ?, ?, ?, ?)", (story, old.uid, published, published, "iot",
+                                                                   published))
+    conn.execute("INSERT INTO story_topics VALUES ('iot', ?, ?)", (story, published))
+    conn.executemany("INSERT INTO lsh VALUES (?, ?, ?, ?)",
+                     [(k, published, old.uid, story) for k in dedupe.band_keys(sig)])
+    conn.commit()
+    conn.close()
+
+
+def test_an_old_database_migrates_and_its_records_still_catch_copies(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    _version_1_database(db)
+    store = open_store(f"sqlite:///{db}", Settings())
+    try:
+        assert store.article_count() == 1  # nothing lost
+        copy_text = "SHENZHEN, June 3 (Wire) -- " + body(7) + " Reporting by the wire desk."
+        store.ingest("b", [make_article(7, "b", title="Fair opens", text=copy_text, hours=-2)], NOW)
+        (story,) = list(store.iter_stories())
+        assert story.story_id == mint_story_id("a-7")
+        assert [m.source_id for m in story.members] == ["a", "b"]
+    finally:
+        store.close()
+    conn = sqlite3.connect(db)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(articles)")}
+    version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    conn.close()
+    assert "lsh" not in tables and {"signatures", "bands"} <= tables
+    assert "signature" not in columns
+    assert int(version) == LATEST
