@@ -259,6 +259,7 @@ class SourceState:
     disabled_reason: str | None = None
     interval: int | None = None  # the adaptive interval last chosen, seconds
     items_seen: int = 0
+    configured_url: str | None = None  # the url sources.yaml gave when this state was written
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,6 +145,6 @@ def after_failure(state: SourceState, *, source: Source, settings: Settings, now
 def after_url_change(state: SourceState) -> SourceState:
     """The url in sources.yaml was edited: forget what the old address taught us (a stored redirect,
     validators, a 410, backoff, Retry-After) and poll the new one at once."""
-    return replace(state, url=None, validators=Validators(), consecutive_failures=0, next_due=None,
-                   retry_after_until=None, disabled_reason=None,
+    return replace(state, url=None, configured_url=None, validators=Validators(), consecutive_failures=0,
+                   next_due=None, retry_after_until=None, disabled_reason=None,
                    last_status=None if state.disabled_reason else state.last_status)

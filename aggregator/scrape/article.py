@@ -170,8 +170,7 @@ def find_date(doc: BeautifulSoup, rules: ScrapeRules, title: str, list_date: Fou
     for rule in (dates.from_json_ld, dates.from_meta, dates.from_time_element):
         found = rule(doc)
         if found:
-            html = str(doc)
-            return dates.shown_date(doc, dates.localise(found, html), html)
+            return dates.shown_date(doc, dates.localise(found, doc))
     texts = visible_texts(doc, rules.ignore_dates_in)
     found = dates.from_labels(texts)
     if found:

@@ -103,10 +103,11 @@ def is_furniture(el: Tag) -> bool:
     return bool(class_words(el) & FURNITURE_WORDS)
 
 
-def in_furniture(el: Tag) -> bool:
-    """Inside furniture; `<body>`/`<html>` classes never count (`right-sidebar` describes the page layout)."""
+def in_furniture(el: Tag, *, page_classes: bool = True) -> bool:
+    """Inside furniture. With page_classes=False the classes of `<body>`/`<html>` do not count: WordPress's
+    `right-sidebar`/`footer-widgets` there describe the page layout, not a sidebar around the element."""
     return is_furniture(el) or any(is_furniture(a) for a in el.parents
-                                   if isinstance(a, Tag) and a.name not in ("body", "html"))
+                                   if isinstance(a, Tag) and (page_classes or a.name not in ("body", "html")))
 
 
 def parse_date(text: str, fmt: str | None = None) -> datetime | None:
@@ -260,7 +261,7 @@ def from_time_element(doc: BeautifulSoup) -> FoundDate | None:
     candidates = []
     for el in doc.find_all(lambda t: t.name == "time" or t.get("itemprop") == "datePublished"):
         # a `<time>` in a blockquote dates the quoted or embedded post (Instagram, X), not the article
-        if in_furniture(el) or el.find_parent("blockquote") is not None:
+        if in_furniture(el, page_classes=False) or el.find_parent("blockquote") is not None:
             continue
         raw = str(el.get("datetime") or el.get("content") or el.get_text(" "))
         parsed = parse_iso(raw) if raw.strip() else None
@@ -305,17 +306,19 @@ def visible_days(doc: BeautifulSoup) -> set[date]:
     return {value.date() for value, _, _ in iter_dates(" ".join(" ".join(parts).split()))}
 
 
-def shown_date(doc: BeautifulSoup, found: FoundDate, html: str) -> FoundDate:
+def shown_date(doc: BeautifulSoup, found: FoundDate) -> FoundDate:
     """The machine publication stamp, or the later "modified" stamp when only that one is shown.
 
     A page that writes its modified day in the byline and never its first-publication day presents
     itself as of that day (republished guides, updated articles)."""
+    later = [m for m in (localise(m, doc) for m in modified_stamps(doc)) if m.value.date() > found.value.date()]
+    if not later:
+        return found
     days = visible_days(doc)
     if found.value.date() in days:
         return found
-    for modified in modified_stamps(doc):
-        modified = localise(modified, html)
-        if modified.value.date() > found.value.date() and modified.value.date() in days:
+    for modified in later:
+        if modified.value.date() in days:
             return FoundDate(modified.value, f"{modified.source} (shown)")
     return found
 
@@ -380,9 +383,20 @@ _ISO_STAMP_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:\
 _WESTMOST_HOURS, _EASTMOST_HOURS = 8, 12
 
 
-def site_offset(html: str) -> timezone | None:
+def _machine_texts(doc: BeautifulSoup) -> Iterator[str]:
+    """Where pages keep machine timestamps: meta content, `datetime` attributes, scripts (JSON-LD, data)."""
+    for meta in doc.find_all("meta", content=True):
+        yield str(meta["content"])
+    for el in doc.find_all(datetime=True):
+        yield str(el["datetime"])
+    for script in doc.find_all("script"):
+        yield script.string or ""
+
+
+def site_offset(doc: BeautifulSoup) -> timezone | None:
     """The page's own UTC offset: the one non-zero offset its ISO timestamps carry (None if none or several)."""
-    offsets = {(m.group(1), m.group(2), m.group(3)) for m in _ISO_STAMP_OFFSET.finditer(html)}
+    offsets = {(m.group(1), m.group(2), m.group(3))
+               for text in _machine_texts(doc) for m in _ISO_STAMP_OFFSET.finditer(text)}
     offsets.discard(("+", "00", "00"))
     offsets.discard(("-", "00", "00"))
     if len(offsets) != 1:
@@ -392,7 +406,7 @@ def site_offset(html: str) -> timezone | None:
     return timezone(delta if sign == "+" else -delta) if delta < timedelta(hours=15) else None
 
 
-def localise(found: FoundDate, html: str) -> FoundDate:
+def localise(found: FoundDate, doc: BeautifulSoup) -> FoundDate:
     """A UTC stamp re-expressed in the publisher's offset (same instant), so that its day is the site's.
 
     The offset comes from the page's other timestamps when they agree on one (a `<time>` or meta with
@@ -402,7 +416,7 @@ def localise(found: FoundDate, html: str) -> FoundDate:
     offset = value.utcoffset()
     if offset is None or offset.total_seconds() != 0:
         return found
-    zone = site_offset(html)
+    zone = site_offset(doc)
     if zone is None and value.hour >= 21 and value.minute == value.second == value.microsecond == 0:
         zone = timezone(timedelta(hours=24 - value.hour))
     return FoundDate(value.astimezone(zone), found.source) if zone is not None else found

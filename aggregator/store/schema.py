@@ -103,6 +103,11 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "ALTER TABLE articles DROP COLUMN signature",
         ],
     ),
+    (
+        # so a cron run notices that a source's url was edited (the daemon also sees it on reload)
+        3,
+        ["ALTER TABLE source_state ADD COLUMN configured_url TEXT"],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -89,6 +89,7 @@ class _Existing:
 
 
 _NO_STORY = ("", 0, b"")
+_FULL_BUCKET = [0] * dedupe.BUCKET_CAP  # stands for a bucket known to be full, without fetching it
 _SIGNATURE_CACHE = 60_000  # records' signatures kept in memory (~0.7 KB each) for lookups by later sources
 
 
@@ -103,6 +104,7 @@ class SqlStore:
         # ref -> (story id, shingle count, raw uint16 hashes): a record's story never changes, so this
         # stays true; it saves refetching the same candidates for every source of a run.
         self._signatures: dict[int, tuple[str, int, bytes]] = {}
+        self._full_buckets: set[int] = set()  # band keys known to hold BUCKET_CAP stories: not fetched again
         self._migrate()
 
     # ------------------------------------------------------------------ plumbing
@@ -172,7 +174,7 @@ class SqlStore:
     _STATE_COLUMNS = (
         "source_id, url, etag, last_modified, last_attempt, last_success, last_status, http_status, "
         "last_error, consecutive_failures, next_due, new_entries, retry_after_until, disabled_reason, "
-        "interval_s, items_seen"
+        "interval_s, items_seen, configured_url"
     )
 
     @staticmethod
@@ -193,6 +195,7 @@ class SqlStore:
             disabled_reason=row[13],
             interval=row[14],
             items_seen=row[15] or 0,
+            configured_url=row[16],
         )
 
     def source_state(self, source_id: str) -> SourceState:
@@ -211,7 +214,7 @@ class SqlStore:
 
     def _write_state(self, s: SourceState) -> None:
         self._exec(
-            f"INSERT INTO source_state ({self._STATE_COLUMNS}) VALUES ({self._in(16)}) "
+            f"INSERT INTO source_state ({self._STATE_COLUMNS}) VALUES ({self._in(17)}) "
             "ON CONFLICT (source_id) DO UPDATE SET url = excluded.url, etag = excluded.etag, "
             "last_modified = excluded.last_modified, last_attempt = excluded.last_attempt, "
             "last_success = excluded.last_success, last_status = excluded.last_status, "
@@ -219,12 +222,12 @@ class SqlStore:
             "consecutive_failures = excluded.consecutive_failures, next_due = excluded.next_due, "
             "new_entries = excluded.new_entries, retry_after_until = excluded.retry_after_until, "
             "disabled_reason = excluded.disabled_reason, interval_s = excluded.interval_s, "
-            "items_seen = excluded.items_seen",
+            "items_seen = excluded.items_seen, configured_url = excluded.configured_url",
             (
                 s.source_id, s.url, s.validators.etag, s.validators.last_modified, to_ts(s.last_attempt),
                 to_ts(s.last_success), s.last_status, s.http_status, s.last_error, s.consecutive_failures,
                 to_ts(s.next_due), s.new_entries, to_ts(s.retry_after_until), s.disabled_reason,
-                s.interval, s.items_seen,
+                s.interval, s.items_seen, s.configured_url,
             ),
         )
 
@@ -462,8 +465,10 @@ class SqlStore:
         with their signatures loaded into the cache."""
         if len(self._signatures) >= _SIGNATURE_CACHE:
             self._signatures.clear()  # only here, so a source's candidates stay cached while it is stored
+            self._full_buckets.clear()
         found: dict[int, list[int]] = {}
-        unique = list(dict.fromkeys(keys))
+        full = self._full_buckets
+        unique = [k for k in dict.fromkeys(keys) if k not in full]
         for chunk in _chunks(unique):
             rows = self._exec(
                 f"SELECT band_key, ref FROM bands WHERE band_key IN ({self._in(len(chunk))}) "
@@ -472,6 +477,12 @@ class SqlStore:
             ).fetchall()
             for key, ref in rows:
                 found.setdefault(key, []).append(ref)
+        for key, refs in found.items():
+            if len(refs) >= dedupe.BUCKET_CAP:
+                full.add(key)
+        for key in keys:
+            if key in full:
+                found[key] = _FULL_BUCKET
         missing = list({ref for refs in found.values() if len(refs) < dedupe.BUCKET_CAP for ref in refs}
                        - self._signatures.keys())
         for chunk in _chunks(missing):

@@ -78,10 +78,11 @@ def _handler(root: Path, rec: Recorder) -> type[http.server.BaseHTTPRequestHandl
 
 
 @contextmanager
-def serve(root: Path) -> Iterator[tuple[str, Recorder]]:
-    """Serve `root` on 127.0.0.1:<free port>; yields (base URL ending in /, request recorder)."""
+def serve(root: Path, port: int = 0) -> Iterator[tuple[str, Recorder]]:
+    """Serve `root` on 127.0.0.1:<port, free by default>; yields (base URL ending in /, request recorder)."""
     rec = Recorder()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(root, rec))
+    http.server.ThreadingHTTPServer.allow_reuse_address = True
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(root, rec))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

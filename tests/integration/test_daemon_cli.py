@@ -269,7 +269,8 @@ def test_sigterm_during_a_slow_fetch_exits_0_within_5s_with_store_whole(tmp_path
     records = exported(work)
     assert len(records) == 6 and len({r["id"] for r in records}) == 6
     assert_whole(work)
-    with serve(site) as (base, rec), daemon_after(  # slow removed: removed sources stop
+    port = int(base.rstrip("/").rsplit(":", 1)[1])  # same urls: a changed url would be polled at once
+    with serve(site, port) as (base, rec), daemon_after(  # slow removed: removed sources stop
             lambda: write_config(work / "sources.yaml", base, ["a", "b"]), work, name="again.log") as (proc, log):
         wait_for(lambda: "event=start" in log.read_text(), 10, "the restart", log)
         time.sleep(1.2)

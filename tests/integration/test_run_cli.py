@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import subprocess
@@ -134,3 +135,35 @@ def test_invalid_config_touches_nothing(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "sources.yaml:4" in result.stderr and "kind" in result.stderr
     assert not (tmp_path / "output").exists() and not (tmp_path / "state").exists()
+
+
+def test_cron_run_follows_an_edited_url_after_a_410(tmp_path: Path) -> None:
+    """410 disables a source; fixing its url in sources.yaml brings it back at the next cron run."""
+    site = tmp_path / "site"
+    (site / "feeds").mkdir(parents=True)
+    work = tmp_path / "work"
+    work.mkdir()
+
+    def gone(h: http.server.BaseHTTPRequestHandler) -> None:
+        h.send_response(410)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    with serve(site) as (base, recorder):
+        recorder.routes["/feeds/old.rss"] = gone
+        (site / "feeds" / "new.rss").write_text(RSS.format(base=base), encoding="utf-8")
+        source = f"  - id: organiser\n    url: {base}feeds/old.rss\n    kind: feed\n"
+        config = CONFIG.split("sources:")[0] + "sources:\n" + source
+        (work / "sources.yaml").write_text(config, encoding="utf-8")
+        first = run_cli("run", cwd=work)
+        assert "source=organiser status=disabled http=410" in first.stderr, first.stderr
+        assert "/feeds/old.rss" in recorder.paths()
+
+        again = run_cli("run", "--all", cwd=work)  # disabled: not polled again, even with --all
+        assert recorder.paths().count("/feeds/old.rss") == 1, again.stderr
+
+        (work / "sources.yaml").write_text(config.replace("old.rss", "new.rss"), encoding="utf-8")
+        fixed = run_cli("run", cwd=work)
+        assert "source=organiser event=url-changed" in fixed.stderr, fixed.stderr
+        assert "source=organiser status=ok http=200 new=2" in fixed.stderr
+        assert "/feeds/new.rss" in recorder.paths()

@@ -177,7 +177,8 @@ def test_utc_stamp_on_a_late_whole_hour_is_a_local_midnight() -> None:
 def test_modified_stamp_wins_when_only_it_is_shown() -> None:
     html = """<html><head><script type="application/ld+json">{"@type": "NewsArticle",
       "datePublished": "2021-11-22T18:42:22+01:00", "dateModified": "2023-01-01T10:00:00+01:00"}</script></head>
-      <body><h1>Headline of the story</h1><p class="byline">Von Anna Weber · 1. Januar 2023</p><p>Text.</p></body></html>"""
+      <body><h1>Headline of the story</h1><p class="byline">Von Anna Weber · 1. Januar 2023</p>
+      <p>Text.</p></body></html>"""
     found = _date(html)
     assert found is not None and found.source == "json-ld:dateModified (shown)"
     assert found.value.date().isoformat() == "2023-01-01"
