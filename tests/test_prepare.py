@@ -1,0 +1,59 @@
+"""prepare: the same records whether a feed is read in the calling thread or in a worker process."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from aggregator.errors import ParseError
+from aggregator.prepare import MIN_FEEDS_FOR_PROCESSES, CpuPool
+from aggregator.records import Source, Topic
+
+NOW = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
+TOPICS = (Topic(id="iot", title="IoT", include=("IoT", "sensor")), Topic(id="ai", title="AI", include=("AI",)))
+SOURCE = Source(id="fair", url="https://fair.example/feed.xml", kind="feed")
+BODY = " ".join(f"Exhibitors number {i} showed sensor gateways and IoT modules to buyers in hall {i}."
+                for i in range(12))
+RSS = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>Fair</title>
+<item><title>IoT hall opens</title><link>https://fair.example/1?utm_source=x</link><guid>1</guid>
+<pubDate>Mon, 03 Jun 2024 08:00:00 GMT</pubDate><description>{BODY}</description></item>
+<item><title>Robots said hello</title><link>https://fair.example/2</link><guid>2</guid>
+<description>Short.</description></item>
+</channel></rss>""".encode()
+
+
+def _prepare(processes: int) -> tuple[list[tuple[object, ...]], dict[str, bytes | None]]:
+    pool = CpuPool(TOPICS, processes)
+    try:
+        feed = pool.prepare(RSS, SOURCE, url=SOURCE.url, content_type="application/rss+xml", charset=None, now=NOW)
+    finally:
+        pool.close()
+    rows = [(a.uid, a.url, a.title, a.published, a.topics, a.text_hash) for a in feed.articles]
+    return rows, {uid: sig.to_bytes() if sig else None for uid, sig in feed.signatures.items()}
+
+
+def test_worker_processes_give_the_same_records_and_signatures_as_the_calling_thread() -> None:
+    inline = _prepare(1)
+    in_workers = _prepare(2)
+    assert inline == in_workers
+    rows, signatures = inline
+    assert [r[1] for r in rows] == ["https://fair.example/1", "https://fair.example/2"]  # tracking gone
+    assert rows[0][4] == ("iot",) and rows[1][4] == ()  # "said" is not AI
+    assert signatures[rows[0][0]] is not None and signatures[rows[1][0]] is None  # too short to judge
+
+
+def test_a_feed_that_is_not_a_feed_is_a_parse_error_from_a_worker_too() -> None:
+    pool = CpuPool(TOPICS, 2)
+    try:
+        with pytest.raises(ParseError):
+            pool.prepare(b"<html><body>login</body></html>", SOURCE, url=SOURCE.url, content_type="text/html",
+                         charset=None, now=NOW)
+    finally:
+        pool.close()
+
+
+def test_processes_start_only_for_runs_big_enough_to_pay_for_them() -> None:
+    assert CpuPool.size_for(0, MIN_FEEDS_FOR_PROCESSES - 1) == 1
+    assert CpuPool.size_for(1, 1000) == 1
+    assert CpuPool.size_for(3, 1000) == 3
