@@ -18,16 +18,17 @@ from __future__ import annotations
 import logging
 import queue
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aggregator import schedule
 from aggregator.classify import Classifier
-from aggregator.dedupe import Signature
 from aggregator.errors import AggregatorError, ParseError
 from aggregator.fetch import Fetcher
 from aggregator.normalise import is_first_seen
@@ -44,6 +45,9 @@ from aggregator.records import (
 from aggregator.store import SqlStore
 from aggregator.store.base import IngestItem
 
+if TYPE_CHECKING:  # numpy loads only when a run has new records to deduplicate
+    from aggregator.dedupe import Signature
+
 log = logging.getLogger("aggregator.run")
 
 ProgressHook = Callable[[SourceOutcome], None]
@@ -52,6 +56,7 @@ ProgressHook = Callable[[SourceOutcome], None]
 BATCH_RECORDS = 2000
 BATCH_SOURCES = 250
 BATCH_SECONDS = 1.0
+HARVESTS_WAITING = 48  # fetched or parsed sources the store has not taken yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,10 +185,17 @@ def run_once(config: Config, store: SqlStore, *, now: datetime | None = None, fo
             # Finished harvests queue up here (a done-callback each): waiting on the queue costs nothing
             # per pending source, unlike concurrent.futures.wait over a thousand futures at every step.
             finished: queue.SimpleQueue[Future[Harvest]] = queue.SimpleQueue()
+            # Harvests not yet taken by the store are bounded: when parsing outruns storing, fetch threads
+            # wait instead of piling up records in memory.
+            room = threading.Semaphore(HARVESTS_WAITING)
+
+            def bounded(source: Source) -> Harvest:
+                room.acquire()
+                return harvest(source, states.get(source.id) or SourceState(source_id=source.id), fetcher, cpu,
+                               config, now, rng, store)
+
             for s in due:
-                future = pool.submit(harvest, s, states.get(s.id) or SourceState(source_id=s.id), fetcher, cpu,
-                                     config, now, rng, store)
-                future.add_done_callback(finished.put)
+                pool.submit(bounded, s).add_done_callback(finished.put)
             for _ in range(len(due)):
                 while True:
                     try:
@@ -191,6 +203,7 @@ def run_once(config: Config, store: SqlStore, *, now: datetime | None = None, fo
                         break
                     except queue.Empty:
                         batch.flush_if_due()
+                room.release()
                 batch.add(done.result())  # the future is dropped here: memory holds one batch, not the run
                 del done
                 batch.flush_if_due()

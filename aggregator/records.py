@@ -34,7 +34,7 @@ class Settings:
     max_redirects: int = 5
     per_host: int = 2  # requests in flight to one host
     workers: int = 16  # requests in flight overall
-    processes: int = 0  # worker processes parsing feeds in big runs; 0: one per CPU, 1: none
+    processes: int | None = None  # worker processes parsing feeds in big runs; None: one per CPU; 0: none
     max_entries: int = 100  # entries per published feed
     default_interval: int = 3600  # seconds between polls of a source
     min_interval: int = 300

@@ -34,7 +34,7 @@ def _prepare(processes: int) -> tuple[list[tuple[object, ...]], dict[str, bytes 
 
 
 def test_worker_processes_give_the_same_records_and_signatures_as_the_calling_thread() -> None:
-    inline = _prepare(1)
+    inline = _prepare(0)
     in_workers = _prepare(2)
     assert inline == in_workers
     rows, signatures = inline
@@ -54,6 +54,6 @@ def test_a_feed_that_is_not_a_feed_is_a_parse_error_from_a_worker_too() -> None:
 
 
 def test_processes_start_only_for_runs_big_enough_to_pay_for_them() -> None:
-    assert CpuPool.size_for(0, MIN_FEEDS_FOR_PROCESSES - 1) == 1
-    assert CpuPool.size_for(1, 1000) == 1
+    assert CpuPool.size_for(None, MIN_FEEDS_FOR_PROCESSES - 1) == 0
+    assert CpuPool.size_for(0, 1000) == 0  # processes: 0 turns them off
     assert CpuPool.size_for(3, 1000) == 3

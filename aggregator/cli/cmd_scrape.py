@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,7 +15,9 @@ from aggregator.cli.app import cli
 from aggregator.cli.common import EXIT_CONFIG, EXIT_SOURCES_FAILED, config_option, fail, load
 from aggregator.errors import SourceError
 from aggregator.records import Settings, Source
-from aggregator.scrape.article import ArticleFields
+
+if TYPE_CHECKING:  # the scraper (trafilatura, bs4) loads only for the commands that use it: `run` starts faster
+    from aggregator.scrape.article import ArticleFields
 
 
 def _words(text: str, n: int = 8) -> tuple[str, str]:

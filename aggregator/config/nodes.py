@@ -116,6 +116,12 @@ _SYNTAX_HINTS: tuple[tuple[str, str], ...] = (
 
 def compose(ctx: Ctx, text: str) -> Node | None:
     """The node tree of `text`, or None after recording the syntax error with line, column and a hint."""
+    fast = getattr(yaml, "CSafeLoader", None)  # libyaml: 10x faster on a file listing thousands of sources
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast)
+        except yaml.YAMLError:
+            pass  # parse again below for the pure-Python parser's messages, which the hints are written for
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

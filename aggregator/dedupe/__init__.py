@@ -6,7 +6,6 @@
 """
 
 from aggregator.dedupe.near import (
-    BUCKET_CAP,
     DEFAULT_CONTAINMENT,
     DEFAULT_THRESHOLD,
     Signature,
@@ -19,7 +18,6 @@ from aggregator.dedupe.near import (
 )
 
 __all__ = [
-    "BUCKET_CAP",
     "DEFAULT_CONTAINMENT",
     "DEFAULT_THRESHOLD",
     "Signature",

@@ -28,10 +28,6 @@ from aggregator.dedupe.shingles import U64, mix64, shingle_hashes, token_hashes
 PERMUTATIONS = 256  # bins of the one-permutation MinHash; a power of two
 BANDS = 32  # LSH bands stored per record (rows in the `lsh` table)
 ROWS = 2  # bins per band (<= 3): a pair with Jaccard s is a candidate with probability 1-(1-s**2)**BANDS
-# A band shared by this many different stories in the dedupe window (copies of one story add no rows) stands
-# for boilerplate ("director of operations at"), not for a story: it is not searched and gets no more rows,
-# so a lookup costs at most BANDS x BUCKET_CAP rows however much is stored. Copies still meet in other bands.
-BUCKET_CAP = 16
 WORD_SHINGLE = 3  # words per shingle for space-separated scripts
 CHAR_SHINGLE = 3  # characters per shingle for Chinese, Japanese, Thai ...
 MIN_SHINGLES = 20  # fewer distinct shingles: too short to judge, only exact dedupe applies

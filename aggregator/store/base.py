@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from aggregator.dedupe import Signature
 from aggregator.records import Article, SourceState, StoryView
+
+if TYPE_CHECKING:  # numpy loads only when a run has new records to deduplicate
+    from aggregator.dedupe import Signature
 
 
 @dataclass(frozen=True, slots=True)

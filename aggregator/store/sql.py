@@ -15,15 +15,22 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-
-from aggregator import dedupe
 from aggregator.errors import StoreError
 from aggregator.records import Article, Settings, SourceState, StoryView, Validators
 from aggregator.store.base import IngestItem, IngestResult
 from aggregator.store.schema import LATEST, MIGRATIONS
+
+if TYPE_CHECKING:
+    from aggregator import dedupe
+
+
+def _dedupe() -> Any:
+    """The near-duplicate code and numpy load on first use: a run where every feed answers 304 needs neither."""
+    from aggregator import dedupe
+
+    return dedupe
 
 ALL_FEED = "all"
 _BATCH = 500  # keys per IN (...) query: well under SQLite's variable limit
@@ -33,6 +40,10 @@ ARTICLE_COLUMNS = (
     "summary_html, content_html, text, text_hash, topics, story_id"
 )
 _PYTHON_STEP = "python:"
+# A band shared by this many different stories in the dedupe window (copies of one story add no rows) stands
+# for boilerplate ("director of operations at"), not for a story: it is not searched and gets no more rows,
+# so a lookup costs at most BANDS x BUCKET_CAP rows however much is stored. Copies still meet in other bands.
+BUCKET_CAP = 16
 
 
 class Dialect(Protocol):
@@ -89,7 +100,7 @@ class _Existing:
 
 
 _NO_STORY = ("", 0, b"")
-_FULL_BUCKET = [0] * dedupe.BUCKET_CAP  # stands for a bucket known to be full, without fetching it
+_FULL_BUCKET = [0] * BUCKET_CAP  # stands for a bucket known to be full, without fetching it
 _SIGNATURE_CACHE = 60_000  # records' signatures kept in memory (~0.7 KB each) for lookups by later sources
 
 
@@ -157,10 +168,10 @@ class SqlStore:
             sig_rows: list[tuple[int, str, bytes]] = []
             band_rows: list[tuple[int, int, int]] = []
             for uid, published, story_id, blob in chunk:
-                sig = dedupe.Signature.from_bytes(bytes(blob))
+                sig = _dedupe().Signature.from_bytes(bytes(blob))
                 ref = ref_of(uid)
                 sig_rows.append((ref, story_id, bytes(blob)))
-                band_rows.extend((key, published, ref) for key in dedupe.band_keys(sig))
+                band_rows.extend((key, published, ref) for key in _dedupe().band_keys(sig))
             self._many("INSERT INTO signatures (ref, story_id, signature) VALUES (?, ?, ?) "
                        "ON CONFLICT (ref) DO NOTHING", sig_rows)
             self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
@@ -376,6 +387,7 @@ class SqlStore:
     def _insert_new(self, source_id: str, fresh: list[Article], now_ts: int, priority: int,
                     touched: set[str], given: Mapping[str, dedupe.Signature | None]) -> None:
         settings = self._settings
+        dedupe = _dedupe()
         signatures = {
             a.uid: given[a.uid] if a.uid in given else dedupe.make_signature(a.title, a.text, a.language)
             for a in fresh
@@ -416,7 +428,7 @@ class SqlStore:
                 self._remember(ref, story_id, blob)
                 for key in keys_of[a.uid]:
                     bucket = candidates.setdefault(key, [])
-                    if len(bucket) >= dedupe.BUCKET_CAP:
+                    if len(bucket) >= BUCKET_CAP:
                         continue  # a full bucket gets no more rows
                     if copy and any(self._signatures.get(r, _NO_STORY)[0] == story_id for r in bucket):
                         continue  # the story is already found through this band: a row per copy adds nothing
@@ -437,7 +449,7 @@ class SqlStore:
             self._refresh_story(story_id, touched, updated_at=updated_at, created=now_ts)
 
     def _remember(self, ref: int, story_id: str, blob: bytes) -> None:
-        size, hashes = dedupe.split_bytes(blob)
+        size, hashes = _dedupe().split_bytes(blob)
         self._signatures[ref] = (story_id, size, hashes)
 
     def _write_new_stories(self, minted: dict[str, list[Article]], priority: int, now_ts: int,
@@ -478,12 +490,12 @@ class SqlStore:
             for key, ref in rows:
                 found.setdefault(key, []).append(ref)
         for key, refs in found.items():
-            if len(refs) >= dedupe.BUCKET_CAP:
+            if len(refs) >= BUCKET_CAP:
                 full.add(key)
         for key in keys:
             if key in full:
                 found[key] = _FULL_BUCKET
-        missing = list({ref for refs in found.values() if len(refs) < dedupe.BUCKET_CAP for ref in refs}
+        missing = list({ref for refs in found.values() if len(refs) < BUCKET_CAP for ref in refs}
                        - self._signatures.keys())
         for chunk in _chunks(missing):
             for ref, story_id, blob in self._exec(
@@ -493,13 +505,15 @@ class SqlStore:
         return found
 
     def _best_story(self, sig: dedupe.Signature, keys: list[int], candidates: dict[int, list[int]]) -> str | None:
-        refs = {ref for key in keys if len(bucket := candidates.get(key, ())) < dedupe.BUCKET_CAP for ref in bucket}
+        refs = {ref for key in keys if len(bucket := candidates.get(key, ())) < BUCKET_CAP for ref in bucket}
         known = [self._signatures[ref] for ref in refs if ref in self._signatures]
         if not known:
             return None
+        import numpy as np
+
         hashes = np.frombuffer(b"".join(k[2] for k in known), dtype="<u2").reshape(len(known), -1)
         sizes = np.fromiter((k[1] for k in known), dtype=np.float64, count=len(known))
-        best = dedupe.best_match(sig, hashes, sizes, threshold=self._settings.dedupe_threshold,
+        best = _dedupe().best_match(sig, hashes, sizes, threshold=self._settings.dedupe_threshold,
                                  containment=self._settings.dedupe_containment)
         return None if best is None else known[best][0]
 

@@ -29,7 +29,7 @@ def open_sqlite(path: str, settings: Settings | None = None) -> SqlStore:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("PRAGMA cache_size=-65536")  # 64 MB: a first poll's index pages stay in memory
+        conn.execute("PRAGMA cache_size=-32768")  # 32 MB: the index pages a first poll touches stay in memory
         conn.execute("PRAGMA temp_store=MEMORY")
         return SqlStore(conn, SqliteDialect(), settings)
     except sqlite3.DatabaseError as exc:
