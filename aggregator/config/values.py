@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import soupsieve
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from aggregator.config.nodes import Ctx, Invalid, Reported, describe, did_you_mean, is_null, join, suggest
@@ -251,6 +250,8 @@ def check_selector(value: str) -> str:
         head, attr = value.rsplit("@", 1)
         if _ATTR.match(attr) and head.strip():
             css = head
+    import soupsieve  # here, not at the top: only files with scrape selectors pay for it
+
     try:
         soupsieve.compile(css)
     except soupsieve.SelectorSyntaxError as exc:
