@@ -15,13 +15,13 @@ A source that fails is recorded as failed with its message; it never stops the o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from aggregator.records import (
     Config,
     FetchResult,
     RunReport,
+    Settings,
     Source,
     SourceOutcome,
     SourceState,
@@ -57,6 +58,7 @@ BATCH_RECORDS = 2000
 BATCH_SOURCES = 250
 BATCH_SECONDS = 1.0
 HARVESTS_WAITING = 48  # fetched or parsed sources the store has not taken yet
+COLLECT_SECONDS = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,41 +176,68 @@ def run_once(config: Config, store: SqlStore, *, now: datetime | None = None, fo
     states = _forget_edited_urls(config, store, store.source_states())
     due = schedule.due_sources(config.sources, states, now, force=force, only=only)
     feeds_due = sum(1 for s in due if s.kind == "feed")
-    cpu = CpuPool(config.topics, CpuPool.size_for(config.settings.processes, feeds_due))
+    processes = CpuPool.size_for(config.settings.processes, feeds_due)
+    cpu = CpuPool(config.topics, processes)
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(config.settings)
     outcomes: list[SourceOutcome] = []
     batch = _WriteBatch(store, now, progress, outcomes)
+    todo: queue.SimpleQueue[Source | None] = queue.SimpleQueue()
+    finished: queue.SimpleQueue[Harvest | BaseException] = queue.SimpleQueue()
+    # Harvests with records not yet taken by the store are bounded: when parsing outruns storing, fetch
+    # threads wait instead of piling up records in memory.
+    room = threading.Semaphore(HARVESTS_WAITING)
+
+    def work() -> None:
+        """A harvest thread: plain queues, no Future per source (a 304-only poll is mostly such overhead)."""
+        while (source := todo.get()) is not None:
+            try:
+                h = harvest(source, states.get(source.id) or SourceState(source_id=source.id), fetcher, cpu,
+                            config, now, rng, store)
+            except BaseException as exc:  # harvest catches Exception; pass anything else to the main thread
+                finished.put(exc)
+                continue
+            if h.articles:
+                room.acquire()  # only harvests with records count: a 304 weighs nothing
+            finished.put(h)
+
+    threads = [threading.Thread(target=work, name=f"harvest-{i}", daemon=True)
+               for i in range(_threads_for(due, config.settings, processes))]
+    for s in due:
+        todo.put(s)
+    for thread in threads:
+        todo.put(None)
+        thread.start()
     try:
-        with ThreadPoolExecutor(max_workers=max(1, config.settings.workers),
-                                thread_name_prefix="harvest") as pool:
-            # Finished harvests queue up here (a done-callback each): waiting on the queue costs nothing
-            # per pending source, unlike concurrent.futures.wait over a thousand futures at every step.
-            finished: queue.SimpleQueue[Future[Harvest]] = queue.SimpleQueue()
-            # Harvests not yet taken by the store are bounded: when parsing outruns storing, fetch threads
-            # wait instead of piling up records in memory.
-            room = threading.Semaphore(HARVESTS_WAITING)
-
-            def bounded(source: Source) -> Harvest:
-                room.acquire()
-                return harvest(source, states.get(source.id) or SourceState(source_id=source.id), fetcher, cpu,
-                               config, now, rng, store)
-
-            for s in due:
-                pool.submit(bounded, s).add_done_callback(finished.put)
-            for _ in range(len(due)):
-                while True:
-                    try:
-                        done = finished.get(timeout=batch.seconds_left())
-                        break
-                    except queue.Empty:
-                        batch.flush_if_due()
-                room.release()
-                batch.add(done.result())  # the future is dropped here: memory holds one batch, not the run
-                del done
+        remaining = len(due)
+        while remaining:
+            try:
+                ready = [finished.get(timeout=batch.seconds_left())]
+            except queue.Empty:
                 batch.flush_if_due()
-            batch.flush()
+                continue
+            time.sleep(COLLECT_SECONDS)  # let more finish: one wake-up of this thread per group, not per source
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    ready.append(finished.get_nowait())
+            remaining -= len(ready)
+            for done in ready:
+                if isinstance(done, BaseException):
+                    raise done
+                if done.articles:
+                    room.release()
+                batch.add(done)  # memory holds one write batch, not the run
+            del ready, done
+            batch.flush_if_due()
+        batch.flush()
     finally:
+        while not todo.empty():  # on an error, stop handing out work; threads finish their current source
+            todo.get_nowait()
+        for _ in threads:
+            todo.put(None)
+            room.release()  # a thread waiting for room must not wait for a store that stopped taking
+        for thread in threads:
+            thread.join()
         batch.flush()
         cpu.close()
         if own_fetcher:
@@ -216,6 +245,14 @@ def run_once(config: Config, store: SqlStore, *, now: datetime | None = None, fo
     written: list[Path] = publish_feeds(config, store) if publish else []
     return RunReport(outcomes=tuple(sorted(outcomes, key=lambda o: o.source_id)),
                      feeds_written=tuple(str(p) for p in written), elapsed=time.monotonic() - started)
+
+
+def _threads_for(due: Sequence[Source], settings: Settings, processes: int) -> int:
+    """No more threads than can be busy: `per_host` for each host, or one per worker process (a thread
+    waits while its feed is parsed) if more, up to `workers`. Extra threads would only queue for a host's
+    slot, and waking them costs CPU: a 1000-feed farm on one host polls with 2 threads, not 16."""
+    hosts = {s.url.split("/", 3)[2].lower() if s.url.count("/") >= 2 else s.url for s in due}  # netloc, cheaply
+    return max(1, min(settings.workers, max(settings.per_host * len(hosts), processes)))
 
 
 def _forget_edited_urls(config: Config, store: SqlStore, states: dict[str, SourceState]) -> dict[str, SourceState]:
@@ -263,16 +300,18 @@ class _WriteBatch:
         pending, self._pending, self._records = self._pending, [], 0
         if not pending:
             return
-        items = [IngestItem(h.source.id, h.articles, replace(h.state, configured_url=h.source.url), h.source.priority,
-                            h.signatures) for h in pending]
+        items = [IngestItem(h.source.id, h.articles, h.state, h.source.priority, h.signatures, h.source.url)
+                 for h in pending]
         results = self._store.ingest_many(items, self._now)
         for h, result in zip(pending, results, strict=True):
             if isinstance(result, Exception):
                 outcome = replace(h.outcome, status="error", new=0, updated=0,
                                   error=f"could not store its {len(h.articles)} record(s): {result} "
                                         "(they will be fetched again at the next run)")
-            else:
+            elif result.new or result.updated:
                 outcome = replace(h.outcome, new=result.new, updated=result.updated)
+            else:
+                outcome = h.outcome  # most sources of most polls: nothing new, no copy to make
             self._outcomes.append(outcome)
             _log(outcome)
             if self._progress:

@@ -1,10 +1,9 @@
 """The Fetcher: the only code that talks HTTP.
 
-One shared urllib3 PoolManager (thread-safe; the transport under requests, used directly
-because requests' per-call preparation costs four times the CPU of the request itself) keeps
-keep-alive connections warm, so a pass where every feed answers 304 costs little more than a
-round trip each. Redirects are followed by hand so we can tell permanent moves from
-temporary ones, check robots.txt at every hop and respect the per-host limit at every hop.
+Keep-alive connections are pooled per origin by `transport.Transport` (urllib3 when a proxy is
+configured), so a pass where every feed answers 304 costs little more than a round trip each.
+Redirects are followed by hand so we can tell permanent moves from temporary ones, check robots.txt
+at every hop and respect the per-host limit at every hop.
 `get` never raises for network or HTTP trouble: it returns a FetchResult with `error_kind`.
 """
 
@@ -17,9 +16,10 @@ import ssl
 import time
 import urllib.request
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
@@ -31,6 +31,7 @@ from aggregator.fetch.body import DeadlineExceeded, Decoder, TooLarge, Unsupport
 from aggregator.fetch.hostlimit import HostLimiter
 from aggregator.fetch.robots import MAX_BYTES as ROBOTS_MAX_BYTES
 from aggregator.fetch.robots import RobotsCache
+from aggregator.fetch.transport import ConnectTimeout, ProtocolError, Response, Transport
 from aggregator.records import FetchResult, Settings, Validators
 
 log = logging.getLogger("aggregator.fetch")
@@ -57,7 +58,7 @@ class _Failure(Exception):
 class _Reply:
     status: int
     reason: str
-    headers: urllib3.HTTPHeaderDict
+    headers: Mapping[str, str]  # looked up case-insensitively
     body: bytes | None
 
 
@@ -83,15 +84,24 @@ def _root_cause(exc: BaseException) -> BaseException:
 
 
 def _check_url(url: str) -> None:
+    problem = _url_problem(url)
+    if problem is not None:
+        raise _Failure("url", problem)
+
+
+@lru_cache(maxsize=8192)
+def _url_problem(url: str) -> str | None:
+    """What is wrong with `url` for fetching, if anything (cached: a poll checks the same URLs each time)."""
     try:
         parts = urlsplit(url)
         _ = parts.port  # raises ValueError on a malformed port
     except ValueError as exc:
-        raise _Failure("url", f"{url!r} is not a valid URL ({exc}): check the source url") from exc
+        return f"{url!r} is not a valid URL ({exc}): check the source url"
     if parts.scheme.lower() not in ("http", "https"):
-        raise _Failure("url", f"{url!r} is not an http(s) URL: only http:// and https:// sources can be fetched")
+        return f"{url!r} is not an http(s) URL: only http:// and https:// sources can be fetched"
     if not parts.hostname:
-        raise _Failure("url", f"{url!r} has no host name: check the source url")
+        return f"{url!r} has no host name: check the source url"
+    return None
 
 
 class Fetcher:
@@ -99,14 +109,13 @@ class Fetcher:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        pool_args: dict[str, object] = {
-            "num_pools": 256, "maxsize": max(settings.per_host, settings.workers, 4), "retries": False,
-            "headers": {"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate",
-                        "Connection": "keep-alive"},
-        }
+        self._transport = Transport(settings.user_agent, settings.connect_timeout)
         proxy = urllib.request.getproxies().get("https") or urllib.request.getproxies().get("http")
-        self._pool: urllib3.PoolManager = (urllib3.ProxyManager(proxy, **pool_args) if proxy  # type: ignore[arg-type]
-                                           else urllib3.PoolManager(**pool_args))  # type: ignore[arg-type]
+        self._proxied: urllib3.ProxyManager | None = None
+        if proxy:
+            self._proxied = urllib3.ProxyManager(
+                proxy, num_pools=256, maxsize=max(settings.per_host, settings.workers, 4), retries=False,
+                headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"})
         self._limiter = HostLimiter(settings.per_host)
         self._robots = RobotsCache(self._fetch_robots, settings.user_agent)
 
@@ -117,14 +126,13 @@ class Fetcher:
         """GET `url` (conditionally when `validators` are given); never raises for network/HTTP problems."""
         started = time.monotonic()
         try:
-            result = self._get(url, validators, robots=robots, accept=accept or FEED_ACCEPT,
-                               cap=max_bytes if max_bytes is not None else self.settings.max_bytes)
+            return self._get(url, validators, robots=robots, accept=accept or FEED_ACCEPT,
+                             cap=max_bytes if max_bytes is not None else self.settings.max_bytes, started=started)
         except _Failure as failure:
-            result = FetchResult(url=url, final_url=url, error=failure.message, error_kind=failure.kind)
-        elapsed = time.monotonic() - started
-        if result.error:
-            log.debug("GET %s failed after %.3fs: %s", url, elapsed, result.error)
-        return replace(result, elapsed=elapsed)
+            elapsed = time.monotonic() - started
+            log.debug("GET %s failed after %.3fs: %s", url, elapsed, failure.message)
+            return FetchResult(url=url, final_url=url, error=failure.message, error_kind=failure.kind,
+                               elapsed=elapsed)
 
     def allowed(self, url: str) -> bool:
         """Whether robots.txt of `url`'s origin lets our user agent fetch it."""
@@ -135,7 +143,9 @@ class Fetcher:
         return self._robots.crawl_delay(url)
 
     def close(self) -> None:
-        self._pool.clear()
+        self._transport.close()
+        if self._proxied is not None:
+            self._proxied.clear()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -148,7 +158,8 @@ class Fetcher:
     def _fetch_robots(self, url: str) -> FetchResult:
         return self.get(url, accept=ROBOTS_ACCEPT, max_bytes=min(ROBOTS_MAX_BYTES, self.settings.max_bytes))
 
-    def _get(self, url: str, validators: Validators | None, *, robots: bool, accept: str, cap: int) -> FetchResult:
+    def _get(self, url: str, validators: Validators | None, *, robots: bool, accept: str, cap: int,
+             started: float) -> FetchResult:
         request_headers = {"Accept": accept}
         if validators and validators.etag:
             request_headers["If-None-Match"] = validators.etag
@@ -164,7 +175,7 @@ class Fetcher:
                 path = parts.path or "/"
                 raise _Failure("robots", f"robots.txt of {parts.netloc} disallows {path} for our user agent "
                                          f"({self.settings.user_agent}); remove the source or ask the site to allow it")
-            with self._limiter.hold(current):
+            with self._limiter.slot(current):
                 reply = self._exchange(current, request_headers, cap)
             location = reply.headers.get("Location")
             if reply.status not in REDIRECTS:
@@ -182,22 +193,28 @@ class Fetcher:
                                            f"{' -> '.join(chain)}; point the source at the final url")
             current = target
         return self._result(url, current, reply, validators,
-                            permanent=current if all_permanent and len(chain) > 1 else None)
+                            permanent=current if all_permanent and len(chain) > 1 else None, started=started)
 
     def _result(self, url: str, final: str, reply: _Reply, sent: Validators | None,
-                permanent: str | None) -> FetchResult:
+                permanent: str | None, started: float) -> FetchResult:
+        """The FetchResult of the last hop, built once (this runs for every source of every poll)."""
         now = datetime.now(UTC)
-        base = FetchResult(url=url, final_url=final, status=reply.status, permanent_redirect=permanent,
-                           max_age=hdr.max_age(reply.headers, now))
-        if reply.status == 304:
-            return replace(base, not_modified=True, validators=hdr.validators(reply.headers, sent))
-        if reply.status >= 300:
-            retry = hdr.retry_after(reply.headers, now) if reply.status in (429, 503) else None
-            return replace(base, error=hdr.error_message(reply.status, reply.reason, final), error_kind="http",
-                           retry_after=retry)
+        status = reply.status
+        max_age = hdr.max_age(reply.headers, now)
+        if status == 304:
+            return FetchResult(url, final, status, not_modified=True, permanent_redirect=permanent, max_age=max_age,
+                               validators=hdr.validators(reply.headers, sent), elapsed=time.monotonic() - started)
+        if status >= 300:
+            elapsed = time.monotonic() - started
+            message = hdr.error_message(status, reply.reason, final)
+            log.debug("GET %s failed after %.3fs: %s", url, elapsed, message)
+            return FetchResult(url, final, status, permanent_redirect=permanent, max_age=max_age, error=message,
+                               error_kind="http", elapsed=elapsed,
+                               retry_after=hdr.retry_after(reply.headers, now) if status in (429, 503) else None)
         kind, charset = hdr.media_type(reply.headers.get("Content-Type"))
-        return replace(base, body=reply.body, content_type=kind, charset=charset,
-                       validators=hdr.validators(reply.headers))
+        return FetchResult(url, final, status, body=reply.body, content_type=kind, charset=charset,
+                           validators=hdr.validators(reply.headers), permanent_redirect=permanent,
+                           max_age=max_age, elapsed=time.monotonic() - started)
 
     # ------------------------------------------------------------------ one exchange
 
@@ -206,31 +223,44 @@ class Fetcher:
         s = self.settings
         deadline = time.monotonic() + s.deadline
         try:
-            resp = self._pool.request("GET", url, headers={**self._pool.headers, **request_headers},
-                                      preload_content=False, decode_content=False, redirect=False,
-                                      timeout=urllib3.Timeout(connect=s.connect_timeout,
-                                                              read=min(s.read_timeout, s.deadline)))
-        except urllib3.exceptions.LocationParseError as exc:
+            resp = self._send(url, request_headers, min(s.read_timeout, s.deadline))
+        except (urllib3.exceptions.LocationParseError, ValueError, UnicodeError) as exc:
             raise _Failure("url", f"{url!r} is not a valid URL ({exc}): check the source url") from exc
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
+        except (urllib3.exceptions.HTTPError, OSError, ProtocolError) as exc:
             raise self._network_failure(url, exc) from exc
-        except (ValueError, UnicodeError) as exc:
-            raise _Failure("url", f"{url!r} is not a valid URL ({exc}): check the source url") from exc
+        complete = False
         try:
-            return self._read_reply(url, resp, cap, deadline)
-        except BaseException:
-            resp.close()  # a half-read connection cannot serve another request
-            raise
+            reply = self._read_reply(url, resp, cap, deadline)
+            complete = True
+            return reply
         finally:
-            resp.release_conn()
+            self._finish(resp, complete)
 
-    def _read_reply(self, url: str, resp: BaseHTTPResponse, cap: int, deadline: float) -> _Reply:
+    def _send(self, url: str, request_headers: dict[str, str], read_timeout: float) -> Response | BaseHTTPResponse:
+        if self._proxied is None:
+            return self._transport.get(url, request_headers, read_timeout)
+        return self._proxied.request("GET", url, headers={**self._proxied.headers, **request_headers},
+                                     preload_content=False, decode_content=False, redirect=False,
+                                     timeout=urllib3.Timeout(connect=self.settings.connect_timeout,
+                                                             read=read_timeout))
+
+    def _finish(self, resp: Response | BaseHTTPResponse, complete: bool) -> None:
+        """Keep the connection for the next request when the reply was read whole, else close it."""
+        if isinstance(resp, Response):
+            self._transport.release(resp) if complete else resp.connection.close()
+            return
+        if not complete:
+            resp.close()  # a half-read connection cannot serve another request
+        resp.release_conn()
+
+    def _read_reply(self, url: str, resp: Response | BaseHTTPResponse, cap: int, deadline: float) -> _Reply:
         try:
             status = resp.status
             if status >= 300 or status == 204:
-                self._drain(resp)
+                if not getattr(resp, "complete", False):  # a 304 has no body: nothing to drain
+                    self._drain(resp)
                 return _Reply(status, resp.reason or "", resp.headers, None)
-            length = resp.headers.get("Content-Length", "")
+            length = resp.headers.get("Content-Length") or ""
             if length.isdigit() and int(length) > cap:
                 raise _Failure("too-large", self._too_large(url, cap, f"Content-Length says {int(length)} bytes"))
             body = read_capped(resp, Decoder(resp.headers.get("Content-Encoding")), cap, deadline,
@@ -244,7 +274,7 @@ class Fetcher:
             raise _Failure("decode", f"{url} sent Content-Encoding {exc} which we did not ask for") from exc
         except zlib.error as exc:
             raise _Failure("decode", f"{url} sent a corrupt compressed body ({exc})") from exc
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
+        except (urllib3.exceptions.HTTPError, OSError, ProtocolError) as exc:
             failure = self._network_failure(url, exc)
             if failure.kind == "timeout" and time.monotonic() >= deadline - 0.05:
                 failure = self._past_deadline(url)  # the socket timeout was shortened to meet the deadline
@@ -254,14 +284,14 @@ class Fetcher:
         return _Failure("timeout", f"{url} took more than {self.settings.deadline:g}s to send its response "
                                    f"(settings.deadline); the server is too slow")
 
-    def _drain(self, resp: BaseHTTPResponse) -> None:
+    def _drain(self, resp: Response | BaseHTTPResponse) -> None:
         """Read a short body we do not need, so the keep-alive connection can serve the next request."""
         # On failure resp.close() drops the connection instead of reusing it.
-        with contextlib.suppress(TooLarge, DeadlineExceeded, urllib3.exceptions.HTTPError, OSError):
+        with contextlib.suppress(TooLarge, DeadlineExceeded, urllib3.exceptions.HTTPError, OSError, ProtocolError):
             read_capped(resp, Decoder(None), DRAIN_BYTES, time.monotonic() + DRAIN_SECONDS,
                         self._timeout_setter(resp))
 
-    def _timeout_setter(self, resp: BaseHTTPResponse) -> Callable[[float], None] | None:
+    def _timeout_setter(self, resp: Response | BaseHTTPResponse) -> Callable[[float], None] | None:
         """Shrink the socket timeout as the deadline nears, so one read cannot overrun it."""
         sock = getattr(getattr(resp, "connection", None), "sock", None)
         if not isinstance(sock, socket.socket):
@@ -287,7 +317,7 @@ class Fetcher:
             return _Failure("tls", f"TLS error talking to {host}: {cause}; the site's certificate may be "
                                    f"invalid or expired")
         refused = urllib3.exceptions.NewConnectionError  # a subclass of ConnectTimeoutError, but not a timeout
-        if any(isinstance(e, urllib3.exceptions.ConnectTimeoutError) and not isinstance(e, refused)
+        if any(isinstance(e, urllib3.exceptions.ConnectTimeoutError | ConnectTimeout) and not isinstance(e, refused)
                for e in (exc, cause)):
             return _Failure("timeout", f"could not connect to {host} within {s.connect_timeout:g}s "
                                        f"(settings.connect_timeout)")

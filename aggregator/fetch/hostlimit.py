@@ -9,9 +9,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 
+@lru_cache(maxsize=8192)
 def host_key(url: str) -> str:
     """scheme://host:port with the default port filled in, lowercased."""
     parts = urlsplit(url)
@@ -34,6 +36,10 @@ class HostLimiter:
             if slot is None:
                 slot = self._slots[key] = threading.BoundedSemaphore(self.per_host)
             return slot
+
+    def slot(self, url: str) -> threading.BoundedSemaphore:
+        """The semaphore of `url`'s host, to hold with `with` around one request."""
+        return self._slot(host_key(url))
 
     @contextmanager
     def hold(self, url: str) -> Iterator[None]:

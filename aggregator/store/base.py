@@ -31,6 +31,7 @@ class IngestItem:
     priority: int = 0
     # MinHash signatures by record uid, when a worker process already computed them (else the store does)
     signatures: Mapping[str, Signature | None] | None = None
+    configured_url: str | None = None  # stored with the state, so a later run notices an edited url
 
 
 class Store(Protocol):

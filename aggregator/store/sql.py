@@ -100,6 +100,12 @@ class _Existing:
 
 
 _NO_STORY = ("", 0, b"")
+_NOTHING_NEW = IngestResult()
+_STATE_COLUMNS = (
+    "source_id, url, etag, last_modified, last_attempt, last_success, last_status, http_status, "
+    "last_error, consecutive_failures, next_due, new_entries, retry_after_until, disabled_reason, "
+    "interval_s, items_seen, configured_url"
+)
 _FULL_BUCKET = [0] * BUCKET_CAP  # stands for a bucket known to be full, without fetching it
 _SIGNATURE_CACHE = 60_000  # records' signatures kept in memory (~0.7 KB each) for lookups by later sources
 
@@ -115,6 +121,7 @@ class SqlStore:
         # ref -> (story id, shingle count, raw uint16 hashes): a record's story never changes, so this
         # stays true; it saves refetching the same candidates for every source of a run.
         self._signatures: dict[int, tuple[str, int, bytes]] = {}
+        self._states: tuple[int, dict[str, SourceState]] | None = None  # (data_version, states): SQLite only
         self._full_buckets: set[int] = set()  # band keys known to hold BUCKET_CAP stories: not fetched again
         self._migrate()
 
@@ -182,11 +189,7 @@ class SqlStore:
             self._conn.close()
 
     # ------------------------------------------------------------------ polling state
-    _STATE_COLUMNS = (
-        "source_id, url, etag, last_modified, last_attempt, last_success, last_status, http_status, "
-        "last_error, consecutive_failures, next_due, new_entries, retry_after_until, disabled_reason, "
-        "interval_s, items_seen, configured_url"
-    )
+    _STATE_COLUMNS = _STATE_COLUMNS
 
     @staticmethod
     def _state_from_row(row: Sequence[Any]) -> SourceState:
@@ -218,38 +221,69 @@ class SqlStore:
         return self._state_from_row(row) if row else SourceState(source_id=source_id)
 
     def source_states(self) -> dict[str, SourceState]:
+        """Every source's state. On SQLite a copy kept in memory answers while no other connection has
+        committed (PRAGMA data_version says so): a daemon tick reads the states three times."""
         with self._lock:
+            version = self._data_version()
+            if version is not None and self._states is not None and self._states[0] == version:
+                return dict(self._states[1])
             rows = self._exec(f"SELECT {self._STATE_COLUMNS} FROM source_state").fetchall()
             self._conn.commit()
-        return {r[0]: self._state_from_row(r) for r in rows}
+            states = {r[0]: self._state_from_row(r) for r in rows}
+            self._states = (version, states) if version is not None else None
+            return dict(states)
 
-    def _write_state(self, s: SourceState) -> None:
-        self._exec(
-            f"INSERT INTO source_state ({self._STATE_COLUMNS}) VALUES ({self._in(17)}) "
-            "ON CONFLICT (source_id) DO UPDATE SET url = excluded.url, etag = excluded.etag, "
-            "last_modified = excluded.last_modified, last_attempt = excluded.last_attempt, "
-            "last_success = excluded.last_success, last_status = excluded.last_status, "
-            "http_status = excluded.http_status, last_error = excluded.last_error, "
-            "consecutive_failures = excluded.consecutive_failures, next_due = excluded.next_due, "
-            "new_entries = excluded.new_entries, retry_after_until = excluded.retry_after_until, "
-            "disabled_reason = excluded.disabled_reason, interval_s = excluded.interval_s, "
-            "items_seen = excluded.items_seen, configured_url = excluded.configured_url",
-            (
-                s.source_id, s.url, s.validators.etag, s.validators.last_modified, to_ts(s.last_attempt),
-                to_ts(s.last_success), s.last_status, s.http_status, s.last_error, s.consecutive_failures,
-                to_ts(s.next_due), s.new_entries, to_ts(s.retry_after_until), s.disabled_reason,
-                s.interval, s.items_seen, s.configured_url,
-            ),
+    def _data_version(self) -> int | None:
+        if self._dialect.name != "sqlite":
+            return None
+        (version,) = self._exec("PRAGMA data_version").fetchone()
+        return int(version)
+
+    def _remember_states(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """After a commit: the rows this connection wrote, into the in-memory copy."""
+        if self._states is not None:
+            cached = self._states[1]
+            for row in rows:
+                cached[row[0]] = self._state_from_row(row)
+
+    _UPSERT_STATE = (
+        f"INSERT INTO source_state ({_STATE_COLUMNS}) VALUES ({','.join('?' * 17)}) "
+        "ON CONFLICT (source_id) DO UPDATE SET url = excluded.url, etag = excluded.etag, "
+        "last_modified = excluded.last_modified, last_attempt = excluded.last_attempt, "
+        "last_success = excluded.last_success, last_status = excluded.last_status, "
+        "http_status = excluded.http_status, last_error = excluded.last_error, "
+        "consecutive_failures = excluded.consecutive_failures, next_due = excluded.next_due, "
+        "new_entries = excluded.new_entries, retry_after_until = excluded.retry_after_until, "
+        "disabled_reason = excluded.disabled_reason, interval_s = excluded.interval_s, "
+        "items_seen = excluded.items_seen, configured_url = excluded.configured_url"
+    )
+
+    @staticmethod
+    def _state_row(s: SourceState, *, new_entries: int | None = None,
+                   configured_url: str | None = None) -> tuple[Any, ...]:
+        """`s` as a row, with `new_entries` and `configured_url` in place of its own when given."""
+        return (
+            s.source_id, s.url, s.validators.etag, s.validators.last_modified, to_ts(s.last_attempt),
+            to_ts(s.last_success), s.last_status, s.http_status, s.last_error, s.consecutive_failures,
+            to_ts(s.next_due), s.new_entries if new_entries is None else new_entries,
+            to_ts(s.retry_after_until), s.disabled_reason, s.interval, s.items_seen,
+            configured_url or s.configured_url,
         )
+
+    def _write_state(self, s: SourceState) -> tuple[Any, ...]:
+        row = self._state_row(s)
+        self._exec(self._UPSERT_STATE, row)
+        return row
 
     def save_source_state(self, state: SourceState) -> None:
         with self._lock:
             try:
-                self._write_state(state)
+                row = self._write_state(state)
                 self._conn.commit()
             except BaseException:
                 self._conn.rollback()
                 raise
+            self._remember_states([row])
 
     # ------------------------------------------------------------------ records
     def known_urls(self, urls: Iterable[str]) -> set[str]:
@@ -293,8 +327,9 @@ class SqlStore:
     def ingest_many(self, items: Sequence[IngestItem], now: datetime) -> list[IngestResult | Exception]:
         with self._lock:
             try:
-                results: list[IngestResult | Exception] = [self._ingest_item(item, now) for item in items]
+                results, state_rows = self._ingest_items(items, now)
                 self._conn.commit()
+                self._remember_states(state_rows)
                 return results
             except Exception:
                 self._conn.rollback()
@@ -307,20 +342,30 @@ class SqlStore:
             singles: list[IngestResult | Exception] = []
             for item in items:
                 try:
-                    singles.append(self._ingest_item(item, now))
+                    results, state_rows = self._ingest_items([item], now)
                     self._conn.commit()
+                    self._remember_states(state_rows)
+                    singles.extend(results)
                 except Exception as exc:
                     self._conn.rollback()
                     singles.append(exc)
             return singles
 
-    def _ingest_item(self, item: IngestItem, now: datetime) -> IngestResult:
-        result = IngestResult()
-        if item.articles:
-            result = self._ingest(item.source_id, item.articles, now, item.priority, item.signatures)
-        if item.state is not None:
-            self._write_state(replace(item.state, new_entries=result.new))
-        return result
+    def _ingest_items(self, items: Sequence[IngestItem],
+                      now: datetime) -> tuple[list[IngestResult | Exception], list[tuple[Any, ...]]]:
+        """Records source by source, then every state in one executemany (a 304-only poll is just that)."""
+        results: list[IngestResult | Exception] = []
+        state_rows = []
+        for item in items:
+            result = _NOTHING_NEW
+            if item.articles:
+                result = self._ingest(item.source_id, item.articles, now, item.priority, item.signatures)
+            if item.state is not None:
+                state_rows.append(self._state_row(item.state, new_entries=result.new,
+                                                  configured_url=item.configured_url))
+            results.append(result)
+        self._many(self._UPSERT_STATE, state_rows)
+        return results, state_rows
 
     def _ingest(self, source_id: str, articles: Sequence[Article], now: datetime, priority: int,
                 signatures: Mapping[str, dedupe.Signature | None] | None = None) -> IngestResult:
