@@ -237,7 +237,7 @@ class Fetcher:
             self._finish(resp, complete)
 
     def _send(self, url: str, request_headers: dict[str, str], read_timeout: float) -> Response | BaseHTTPResponse:
-        if self._proxied is None:
+        if self._proxied is None or urllib.request.proxy_bypass(urlsplit(url).hostname or ""):  # no_proxy
             return self._transport.get(url, request_headers, read_timeout)
         return self._proxied.request("GET", url, headers={**self._proxied.headers, **request_headers},
                                      preload_content=False, decode_content=False, redirect=False,

@@ -167,3 +167,20 @@ def test_a_body_cut_short_is_an_error_not_a_short_feed() -> None:
         resp = Transport("t", connect_timeout=2).get(f"{base}/", {}, read_timeout=2)
         with pytest.raises(ProtocolError, match="91 bytes before the end"):
             read_all(resp)
+
+
+def test_with_a_proxy_in_the_environment_feeds_go_through_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aggregator.fetch import Fetcher
+    from aggregator.records import Settings
+
+    def proxy(conn: socket.socket, head: bytes) -> bool:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: 7\r\n\r\n<rss/>\n")
+        return True
+
+    with raw_server(proxy) as (base, heads, _):
+        monkeypatch.setenv("http_proxy", base)
+        monkeypatch.setenv("no_proxy", "")
+        with Fetcher(Settings()) as fetcher:
+            result = fetcher.get("http://feeds.example/fair.rss")
+    assert result.ok and result.body == b"<rss/>\n"
+    assert heads[0].startswith(b"GET http://feeds.example/fair.rss HTTP/1.1")  # absolute form: a proxy request
