@@ -1,7 +1,7 @@
 """Near-duplicate detection for story clustering: pure functions the store calls for every new record.
 
     sig = make_signature(title, text, language)      # None: too short, exact dedupe only
-    keys = band_keys(sig)                             # stored in the `lsh` table, looked up by index
+    keys = band_keys(sig)                             # stored in the `bands` table, looked up by index
     is_same_story(sig, candidate_sig, threshold=..., containment=...)
 """
 

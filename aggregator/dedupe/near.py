@@ -26,7 +26,7 @@ import numpy.typing as npt
 from aggregator.dedupe.shingles import U64, mix64, shingle_hashes, token_hashes
 
 PERMUTATIONS = 256  # bins of the one-permutation MinHash; a power of two
-BANDS = 32  # LSH bands stored per record (rows in the `lsh` table)
+BANDS = 32  # LSH bands per record (rows in the `bands` table)
 ROWS = 2  # bins per band (<= 3): a pair with Jaccard s is a candidate with probability 1-(1-s**2)**BANDS
 WORD_SHINGLE = 3  # words per shingle for space-separated scripts
 CHAR_SHINGLE = 3  # characters per shingle for Chinese, Japanese, Thai ...
