@@ -39,7 +39,7 @@ def parse_interval(value: str | int) -> int:
         seconds = int(value)
     elif isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             seconds = int(text)
         else:
             parts = _DURATION_PART.findall(text)
@@ -79,7 +79,7 @@ def text(*, nonempty: bool = True) -> Converter:
 def whole(minimum: int, *, unit: str = "") -> Converter:
     def convert(ctx: Ctx, node: Node, path: str) -> int:
         value = _scalar(ctx, node, "a whole number")
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and value.strip().lstrip("-").isascii() and value.strip().lstrip("-").isdigit():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid(f"expected a whole number{unit}, got {describe(node)}")

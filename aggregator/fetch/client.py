@@ -261,7 +261,7 @@ class Fetcher:
                     self._drain(resp)
                 return _Reply(status, resp.reason or "", resp.headers, None)
             length = resp.headers.get("Content-Length") or ""
-            if length.isdigit() and int(length) > cap:
+            if length.isascii() and length.isdigit() and int(length) > cap:
                 raise _Failure("too-large", self._too_large(url, cap, f"Content-Length says {int(length)} bytes"))
             body = read_capped(resp, Decoder(resp.headers.get("Content-Encoding")), cap, deadline,
                                self._timeout_setter(resp))

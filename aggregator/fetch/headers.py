@@ -56,7 +56,7 @@ def retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
     value = (headers.get("Retry-After") or "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() is True too
         return float(value)
     when = http_date(value)
     if when is None:

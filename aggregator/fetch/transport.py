@@ -76,7 +76,7 @@ class Response:
         self.headers = headers
         self._chunked = "chunked" in (headers.get("Transfer-Encoding") or "").lower()
         length = (headers.get("Content-Length") or "").strip()
-        self._left: int | None = int(length) if length.isdigit() and not self._chunked else None
+        self._left: int | None = int(length) if length.isascii() and length.isdigit() and not self._chunked else None
         self._chunk_left = 0
         self._done = head_only or status in _NO_BODY or 100 <= status < 200 or self._left == 0
         self._until_close = not self._done and not self._chunked and self._left is None
@@ -230,7 +230,7 @@ class Transport:
                 raise _NoAnswer("the server closed the connection without answering")
             version, _, rest = status_line.decode("latin-1").rstrip("\r\n").partition(" ")
             code, _, reason = rest.partition(" ")
-            if not version.startswith("HTTP/1.") or not code.isdigit() or len(code) != 3:
+            if not version.startswith("HTTP/1.") or not (code.isascii() and code.isdigit()) or len(code) != 3:
                 raise ProtocolError(f"not an HTTP/1.x status line: {status_line[:60]!r}")
             headers = Headers()
             for _ in range(MAX_HEADERS):

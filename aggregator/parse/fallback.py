@@ -60,5 +60,11 @@ def parse_with_feedparser(body: bytes, *, url: str, content_type: str | None,
     return ParsedFeed(
         format=fmt, title=plain_text(feed.get("title", "")), link=feed.get("link") or None, language=lang,
         entries=tuple(_entry(e, lang, fmt) for e in result.entries),
-        ttl_seconds=int(feed["ttl"]) * 60 if str(feed.get("ttl", "")).isdigit() else None, warnings=tuple(warnings),
+        ttl_seconds=_ttl_seconds(feed.get("ttl")), warnings=tuple(warnings),
     )
+
+
+def _ttl_seconds(value: object) -> int | None:
+    """RSS <ttl> (minutes) as seconds; ASCII digits only ("²".isdigit() is True too)."""
+    text = str(value or "").strip()
+    return int(text) * 60 if text.isascii() and text.isdigit() else None

@@ -77,11 +77,11 @@ def _ttl(channel: etree._Element) -> int | None:
     ttl = period = freq = None
     for ns, local, child in _children(channel):
         text = (child.text or "").strip()
-        if local == "ttl" and ns in _RSS_NS and text.isdigit():
+        if local == "ttl" and ns in _RSS_NS and text.isascii() and text.isdigit():
             ttl = int(text) * 60
         elif ns == SY and local == "updatePeriod":
             period = _PERIODS.get(text.lower())
-        elif ns == SY and local == "updateFrequency" and text.isdigit() and int(text) > 0:
+        elif ns == SY and local == "updateFrequency" and text.isascii() and text.isdigit() and int(text) > 0:
             freq = int(text)
     if ttl:
         return ttl

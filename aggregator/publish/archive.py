@@ -74,7 +74,8 @@ def _newest_page_number(output_dir: Path, feed_id: str, live: etree._Element | N
             if found:
                 return int(found.group(1))
     folder = output_dir / "archive" / feed_id
-    numbers = [int(p.stem) for p in folder.glob("*.atom") if p.stem.isdigit()] if folder.is_dir() else []
+    pages = folder.glob("*.atom") if folder.is_dir() else ()
+    numbers = [int(p.stem) for p in pages if p.stem.isascii() and p.stem.isdigit()]
     return max(numbers, default=0)
 
 

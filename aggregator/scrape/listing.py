@@ -291,7 +291,7 @@ def _trs_pages(html: str, first_url: str) -> list[str]:
 
 
 def _js_value(html: str, token: str) -> int | None:
-    if token.isdigit():
+    if token.isascii() and token.isdigit():
         return int(token)
     match = re.search(rf"\b{re.escape(token)}\s*=\s*(\d+)", html)
     return int(match.group(1)) if match else None

@@ -148,6 +148,7 @@ def test_non_ascii_paths_are_percent_encoded() -> None:
 
 
 @pytest.mark.parametrize("reply", [b"SSH-2.0-OpenSSH\r\n\r\n", b"HTTP/1.1 20 OK\r\n\r\n",
+                                   b"HTTP/1.1 \xb2\xb2\xb2 OK\r\n\r\n",  # "\xb2" is "²": isdigit() says yes
                                    b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n"])
 def test_replies_that_are_not_http_are_protocol_errors(reply: bytes) -> None:
     def bad(conn: socket.socket, head: bytes) -> bool:

@@ -216,3 +216,11 @@ def test_not_a_feed_says_what_it_is(body: bytes, words: str) -> None:
     with pytest.raises(ParseError, match=None) as info:
         parse_feed(body, url=URL)
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize("ttl", ["²", "٣", "x"])
+def test_a_ttl_that_is_not_ascii_digits_is_ignored_not_a_crash(ttl: str) -> None:
+    body = RSS2.replace(b"<ttl>90</ttl>", f"<ttl>{ttl}</ttl>".encode())  # "²".isdigit() is True in Python
+    assert parse_feed(body, url=URL).ttl_seconds is None
+    broken = body.replace(b"</channel>", b"<item><title>x</title></item>")  # malformed: the fallback parser
+    assert parse_feed(broken, url=URL).ttl_seconds is None
