@@ -50,6 +50,7 @@ class Dialect(Protocol):
     name: str
     blob: str
     without_rowid: str
+    join_refs: str  # aggregate joining a group's `ref` values with commas
 
     def sql(self, statement: str) -> str: ...
 
@@ -527,16 +528,17 @@ class SqlStore:
         full = self._full_buckets
         unique = [k for k in dict.fromkeys(keys) if k not in full]
         for chunk in _chunks(unique):
+            # one row per bucket, its refs joined by the database: far fewer Python objects than a row a ref
             rows = self._exec(
-                f"SELECT band_key, ref FROM bands WHERE band_key IN ({self._in(len(chunk))}) "
-                "AND published BETWEEN ? AND ?",
+                f"SELECT band_key, {self._dialect.join_refs} FROM bands WHERE band_key IN ({self._in(len(chunk))}) "
+                "AND published BETWEEN ? AND ? GROUP BY band_key",
                 [*chunk, window_start, window_end],
             ).fetchall()
-            for key, ref in rows:
-                found.setdefault(key, []).append(ref)
-        for key, refs in found.items():
-            if len(refs) >= BUCKET_CAP:
-                full.add(key)
+            for key, joined in rows:
+                refs = list(map(int, joined.split(",")))
+                found[key] = refs
+                if len(refs) >= BUCKET_CAP:
+                    full.add(key)
         for key in keys:
             if key in full:
                 found[key] = _FULL_BUCKET

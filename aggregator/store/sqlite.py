@@ -13,6 +13,7 @@ from aggregator.store.sql import SqlStore
 class SqliteDialect:
     name = "sqlite"
     blob = "BLOB"
+    join_refs = "group_concat(ref)"
     without_rowid = " WITHOUT ROWID"
 
     def sql(self, statement: str) -> str:
