@@ -16,10 +16,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from aggregator.normalise.words import alnum_runs
 from aggregator.records import Article, Source, Topic
 
-_WORD = re.compile(r"[^\W_]+")  # letters and digits; "_" separates like punctuation
-_ASCII_SEPARATORS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
 _SIMPLE = re.compile(r"[^\W_]+(?:[\s\-‐-―/.'’&·_]+[^\W_]+)*")
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # Scripts written without spaces between words: keywords in them match as substrings.
@@ -39,10 +38,8 @@ def fold(value: str) -> str:
 
 
 def words(folded: str) -> list[str]:
-    """Letter/digit runs of folded text; str.translate is ~3x faster than a regex for ASCII."""
-    if folded.isascii():
-        return folded.translate(_ASCII_SEPARATORS).split()
-    return _WORD.findall(folded)
+    """Letter/digit runs of folded text ("_" separates like punctuation)."""
+    return alnum_runs(folded)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 
-_NON_WORD = re.compile(r"[\W_]+")
-_ASCII_PUNCT = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
+from aggregator.normalise.words import joined_runs
 
 
 def record_uid(source_id: str, guid: str) -> str:
@@ -17,15 +15,16 @@ def record_uid(source_id: str, guid: str) -> str:
 
 def fold_text(text: str) -> str:
     """Casefolded NFKC words joined by single spaces: punctuation and spacing differences vanish."""
-    if text.isascii():  # 3x faster than the regex on the common case
-        return " ".join(text.lower().translate(_ASCII_PUNCT).split())
-    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return _folded(text).decode("utf-8", "surrogatepass")
+
+
+def _folded(text: str) -> bytes:
+    return joined_runs(text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold())
 
 
 def text_hash(text: str, title: str = "") -> str:
     """sha256 of the folded text (of the title when there is no text); equal copies hash equal."""
-    folded = fold_text(text) or fold_text(title)
-    return hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(_folded(text) or _folded(title)).hexdigest()
 
 
 def content_guid(title: str, text: str) -> str:
