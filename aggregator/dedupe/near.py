@@ -48,6 +48,7 @@ class Signature:
 
     hashes: npt.NDArray[np.uint16]
     size: int
+    keys: tuple[int, ...] | None = None  # its LSH band keys, when computed ahead (in a worker process)
 
     def to_bytes(self) -> bytes:
         return _HEADER.pack(self.size, self.hashes.size) + self.hashes.astype("<u2").tobytes()
@@ -59,11 +60,24 @@ class Signature:
         hashes.flags.writeable = False
         return cls(hashes, size)
 
+    def with_keys(self) -> Signature:
+        """The same signature carrying its band keys, so whoever stores it need not compute them."""
+        return Signature(self.hashes, self.size, tuple(band_keys(self)))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # to and from process workers as 516 bytes, not as a pickled numpy array
+        return (_from_parts, (self.to_bytes(), self.keys))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Signature) and self.to_bytes() == other.to_bytes()
 
     def __hash__(self) -> int:
         return hash(self.to_bytes())
+
+
+def _from_parts(blob: bytes, keys: tuple[int, ...] | None) -> Signature:
+    sig = Signature.from_bytes(blob)
+    return sig if keys is None else Signature(sig.hashes, sig.size, keys)
 
 
 @cache
@@ -127,6 +141,8 @@ def make_signature(title: str, text: str, language: str | None) -> Signature | N
 
 def band_keys(sig: Signature) -> list[int]:
     """One key per LSH band, band index mixed in, as a non-negative int that fits a signed BIGINT."""
+    if sig.keys is not None:
+        return list(sig.keys)
     rows = sig.hashes[: BANDS * ROWS].astype(np.uint64).reshape(BANDS, ROWS)
     acc = np.arange(BANDS, dtype=np.uint64) << np.uint64(48)  # ROWS <= 3: 16 bits a row, then the band
     for r in range(ROWS):
