@@ -27,8 +27,8 @@ from aggregator.records import Article, RawEntry, Source, Topic
 if TYPE_CHECKING:
     from aggregator import dedupe
 
-MIN_FEEDS_FOR_PROCESSES = 32
-WORKER_NICENESS = 5  # fewer feeds: starting worker processes costs more than it saves
+MIN_FEEDS_FOR_PROCESSES = 32  # fewer feeds: starting worker processes costs more than it saves
+WORKER_NICENESS = 5  # the parent, which stores, gets the CPU first
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +77,8 @@ _worker_classifier: Classifier | None = None
 def _init_worker(topics: tuple[Topic, ...]) -> None:
     global _worker_classifier
     _worker_classifier = Classifier(topics)
-    # The parent stores what the workers prepare and is the slower side: let it have a core when it
-    # wants one (measured on 2 cores: first poll 31.6 s -> see README).
+    # The parent stores what the workers prepare and is the slower side: let it have a core whenever it
+    # wants one (on 2 cores the workers still get all the CPU the parent leaves).
     with contextlib.suppress(OSError, AttributeError):
         os.nice(WORKER_NICENESS)
 
