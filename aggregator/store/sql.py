@@ -445,14 +445,20 @@ class SqlStore:
         candidates = self._candidates(
             [k for ks in keys_of.values() for k in ks], min(stamps) - window, max(stamps) + window
         )
+        stored_best = self._best_stored_stories(fresh, signatures, keys_of, candidates)
         article_rows = []
         signature_rows = []
         band_rows = []
+        batch_refs: set[int] = set()  # records of this call, which later ones may copy
         minted: dict[str, list[Article]] = {}  # stories born in this batch, with their members
         joined: dict[str, int] = {}  # stored stories that gain a member: story id -> newest date
         for a in fresh:
             sig = signatures[a.uid]
-            story_id = self._best_story(sig, keys_of[a.uid], candidates) if sig is not None else None
+            story_id = None
+            if sig is not None:
+                story_id, score = stored_best.get(a.uid, (None, -1.0))
+                if batch_refs:
+                    story_id = self._best_in_batch(sig, keys_of[a.uid], candidates, batch_refs, score) or story_id
             copy = story_id is not None
             published = to_ts(a.published) or now_ts
             if story_id is None:
@@ -472,6 +478,7 @@ class SqlStore:
                 blob = sig.to_bytes()
                 signature_rows.append((ref, story_id, blob))
                 self._remember(ref, story_id, blob)
+                batch_refs.add(ref)
                 for key in keys_of[a.uid]:
                     bucket = candidates.setdefault(key, [])
                     if len(bucket) >= BUCKET_CAP:
@@ -551,8 +558,56 @@ class SqlStore:
                 self._remember(ref, story_id, bytes(blob))
         return found
 
-    def _best_story(self, sig: dedupe.Signature, keys: list[int], candidates: dict[int, list[int]]) -> str | None:
-        refs = {ref for key in keys if len(bucket := candidates.get(key, ())) < BUCKET_CAP for ref in bucket}
+    def _best_stored_stories(self, fresh: Sequence[Article], signatures: Mapping[str, dedupe.Signature | None],
+                             keys_of: Mapping[str, list[int]],
+                             candidates: dict[int, list[int]]) -> dict[str, tuple[str, float]]:
+        """For each new record, the stored story it is a copy of (and how alike), all records in one pass."""
+        import numpy as np
+
+        rows: dict[int, int] = {}  # candidate ref -> row of the stored matrix
+        stored: list[tuple[str, int, bytes]] = []
+        new_uids: list[str] = []
+        pair_new: list[int] = []
+        pair_stored: list[int] = []
+        cache = self._signatures
+        for a in fresh:
+            if signatures[a.uid] is None:
+                continue
+            seen: set[int] = set()
+            row_new = len(new_uids)
+            for key in keys_of[a.uid]:
+                bucket = candidates.get(key)
+                if not bucket or len(bucket) >= BUCKET_CAP:
+                    continue
+                for ref in bucket:
+                    if ref in seen or ref not in cache:
+                        continue
+                    seen.add(ref)
+                    row = rows.get(ref)
+                    if row is None:
+                        row = rows[ref] = len(stored)
+                        stored.append(cache[ref])
+                    pair_new.append(row_new)
+                    pair_stored.append(row)
+            new_uids.append(a.uid)
+        if not pair_new:
+            return {}
+        new_sigs = [signatures[uid] for uid in new_uids]
+        best, score = _dedupe().best_matches(
+            np.stack([sig.hashes for sig in new_sigs if sig is not None]),
+            np.fromiter((sig.size for sig in new_sigs if sig is not None), dtype=np.float64, count=len(new_sigs)),
+            np.frombuffer(b"".join(entry[2] for entry in stored), dtype="<u2").reshape(len(stored), -1),
+            np.fromiter((entry[1] for entry in stored), dtype=np.float64, count=len(stored)),
+            np.array(pair_new, dtype=np.intp), np.array(pair_stored, dtype=np.intp),
+            threshold=self._settings.dedupe_threshold, containment=self._settings.dedupe_containment,
+        )
+        return {new_uids[i]: (stored[int(j)][0], float(score[i])) for i, j in enumerate(best) if j >= 0}
+
+    def _best_in_batch(self, sig: dedupe.Signature, keys: list[int], candidates: dict[int, list[int]],
+                       batch_refs: set[int], to_beat: float) -> str | None:
+        """A story from earlier records of the same batch that `sig` is a closer copy of than `to_beat`."""
+        refs = {ref for key in keys if len(bucket := candidates.get(key, ())) < BUCKET_CAP
+                for ref in bucket if ref in batch_refs}
         known = [self._signatures[ref] for ref in refs if ref in self._signatures]
         if not known:
             return None
@@ -560,9 +615,9 @@ class SqlStore:
 
         hashes = np.frombuffer(b"".join(k[2] for k in known), dtype="<u2").reshape(len(known), -1)
         sizes = np.fromiter((k[1] for k in known), dtype=np.float64, count=len(known))
-        best = _dedupe().best_match(sig, hashes, sizes, threshold=self._settings.dedupe_threshold,
-                                 containment=self._settings.dedupe_containment)
-        return None if best is None else known[best][0]
+        found = _dedupe().best_match(sig, hashes, sizes, threshold=self._settings.dedupe_threshold,
+                                     containment=self._settings.dedupe_containment)
+        return known[found[0]][0] if found is not None and found[1] > to_beat else None
 
     def _refresh_story(self, story_id: str, touched: set[str], *, updated_at: int, created: int = 0) -> None:
         """Recompute a story's primary copy, dates and topics from its members (the id never changes)."""
