@@ -170,7 +170,7 @@ def ingest(db: Path, count: int, stored: int, per_day: int, words: int) -> dict[
     articles = list(new_articles(count, stored, per_day, words))
     dedupe.make_signature("", articles[0].text, "en")  # build the lookup tables outside the timing
     near_dup = _Timed()
-    for name in ("_candidates", "_best_story"):
+    for name in ("_candidates", "_best_stored_stories", "_best_in_batch"):
         near_dup.wrap(SqlStore, name)
     for name in ("make_signature", "band_keys"):
         near_dup.wrap(dedupe, name)

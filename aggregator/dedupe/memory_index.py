@@ -50,7 +50,7 @@ class MemoryIndex:
         return story
 
     def best_story(self, sig: Signature, keys: list[int], published: float) -> str | None:
-        """The story of the most similar verified candidate, like `SqlStore._best_story`."""
+        """The story of the most similar verified candidate, as the store picks it."""
         best: tuple[float, str] | None = None
         seen: set[str] = set()
         oldest = None if self.window is None else published - self.window
