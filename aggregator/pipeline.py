@@ -21,7 +21,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,62 +182,20 @@ def run_once(config: Config, store: SqlStore, *, now: datetime | None = None, fo
     fetcher = fetcher or Fetcher(config.settings)
     outcomes: list[SourceOutcome] = []
     batch = _WriteBatch(store, now, progress, outcomes)
-    todo: queue.SimpleQueue[Source | None] = queue.SimpleQueue()
-    finished: queue.SimpleQueue[Harvest | BaseException] = queue.SimpleQueue()
-    # Harvests with records not yet taken by the store are bounded: when parsing outruns storing, fetch
-    # threads wait instead of piling up records in memory.
-    room = threading.Semaphore(HARVESTS_WAITING)
 
-    def work() -> None:
-        """A harvest thread: plain queues, no Future per source (a 304-only poll is mostly such overhead)."""
-        while (source := todo.get()) is not None:
-            try:
-                h = harvest(source, states.get(source.id) or SourceState(source_id=source.id), fetcher, cpu,
-                            config, now, rng, store)
-            except BaseException as exc:  # harvest catches Exception; pass anything else to the main thread
-                finished.put(exc)
-                continue
-            if h.articles:
-                room.acquire()  # only harvests with records count: a 304 weighs nothing
-            finished.put(h)
+    def one(source: Source) -> Harvest:
+        return harvest(source, states.get(source.id) or SourceState(source_id=source.id), fetcher, cpu, config,
+                       now, rng, store)
 
-    threads = [threading.Thread(target=work, name=f"harvest-{i}", daemon=True)
-               for i in range(_threads_for(due, config.settings, processes))]
-    for s in due:
-        todo.put(s)
-    for thread in threads:
-        todo.put(None)
-        thread.start()
+    harvesters = _Harvesters(one, _threads_for(due, config.settings, processes))
     try:
-        remaining = len(due)
-        while remaining:
-            try:
-                ready = [finished.get(timeout=batch.seconds_left())]
-            except queue.Empty:
-                batch.flush_if_due()
-                continue
-            time.sleep(COLLECT_SECONDS)  # let more finish: one wake-up of this thread per group, not per source
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    ready.append(finished.get_nowait())
-            remaining -= len(ready)
-            for done in ready:
-                if isinstance(done, BaseException):
-                    raise done
-                if done.articles:
-                    room.release()
-                batch.add(done)  # memory holds one write batch, not the run
-            del ready, done
+        for ready in harvesters.run(due, wait=batch.seconds_left):
+            for h in ready:
+                batch.add(h)  # memory holds one write batch, not the run
             batch.flush_if_due()
         batch.flush()
     finally:
-        while not todo.empty():  # on an error, stop handing out work; threads finish their current source
-            todo.get_nowait()
-        for _ in threads:
-            todo.put(None)
-            room.release()  # a thread waiting for room must not wait for a store that stopped taking
-        for thread in threads:
-            thread.join()
+        harvesters.stop()
         batch.flush()
         cpu.close()
         if own_fetcher:
@@ -245,6 +203,75 @@ def run_once(config: Config, store: SqlStore, *, now: datetime | None = None, fo
     written: list[Path] = publish_feeds(config, store) if publish else []
     return RunReport(outcomes=tuple(sorted(outcomes, key=lambda o: o.source_id)),
                      feeds_written=tuple(str(p) for p in written), elapsed=time.monotonic() - started)
+
+
+class _Harvesters:
+    """Harvest threads on plain queues (no Future per source: a 304-only poll is mostly such overhead).
+
+    `run` yields finished harvests in groups: the consumer wakes once per group, not once per source, and
+    gets an empty group when `wait()` seconds pass with nothing new, so it can flush on time. Harvests
+    carrying records are bounded (HARVESTS_WAITING): when parsing outruns storing, threads wait instead of
+    piling records up in memory.
+    """
+
+    def __init__(self, one: Callable[[Source], Harvest], threads: int) -> None:
+        self._one = one
+        self._todo: queue.SimpleQueue[Source | None] = queue.SimpleQueue()
+        self._finished: queue.SimpleQueue[Harvest | BaseException] = queue.SimpleQueue()
+        self._room = threading.Semaphore(HARVESTS_WAITING)
+        self._threads = [threading.Thread(target=self._work, name=f"harvest-{i}", daemon=True)
+                         for i in range(threads)]
+
+    def run(self, sources: Sequence[Source], wait: Callable[[], float | None]) -> Iterator[list[Harvest]]:
+        for s in sources:
+            self._todo.put(s)
+        for thread in self._threads:
+            self._todo.put(None)
+            thread.start()
+        remaining = len(sources)
+        while remaining:
+            try:
+                ready = [self._finished.get(timeout=wait())]
+            except queue.Empty:
+                yield []
+                continue
+            time.sleep(COLLECT_SECONDS)  # let more finish: one wake-up per group
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    ready.append(self._finished.get_nowait())
+            remaining -= len(ready)
+            group: list[Harvest] = []
+            for done in ready:
+                if isinstance(done, BaseException):
+                    raise done
+                if done.articles:
+                    self._room.release()
+                group.append(done)
+            del ready
+            yield group
+
+    def stop(self) -> None:
+        """Hand out no more work; let each thread finish its current source."""
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._todo.get_nowait()
+        for _ in self._threads:
+            self._todo.put(None)
+            self._room.release()  # a thread waiting for room must not wait for a store that stopped taking
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join()
+
+    def _work(self) -> None:
+        while (source := self._todo.get()) is not None:
+            try:
+                h = self._one(source)
+            except BaseException as exc:  # harvest catches Exception; pass anything else to the consumer
+                self._finished.put(exc)
+                continue
+            if h.articles:
+                self._room.acquire()
+            self._finished.put(h)
 
 
 def _threads_for(due: Sequence[Source], settings: Settings, processes: int) -> int:
