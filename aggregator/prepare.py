@@ -94,8 +94,8 @@ class CpuPool:
     """Where `prepare_feed` runs: `processes` worker processes, or the calling thread when it is 0.
 
     The processes start on first use, so a run where every feed answers 304 never starts them. A worker
-    that dies (out of memory on a hostile feed, a crash in a C library) fails that one feed with a clear
-    error; the pool is started again for the next.
+    that dies (out of memory on a hostile feed, a crash in a C library) fails the feeds in flight at that
+    moment with a clear error (they are polled again next time); the pool is started again for the rest.
     """
 
     def __init__(self, topics: Sequence[Topic], processes: int) -> None:

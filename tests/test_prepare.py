@@ -57,3 +57,26 @@ def test_processes_start_only_for_runs_big_enough_to_pay_for_them() -> None:
     assert CpuPool.size_for(None, MIN_FEEDS_FOR_PROCESSES - 1) == 0
     assert CpuPool.size_for(0, 1000) == 0  # processes: 0 turns them off
     assert CpuPool.size_for(3, 1000) == 3
+
+
+def test_a_worker_that_dies_fails_its_feed_and_the_next_feeds_still_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import aggregator.prepare as prepare
+
+    real = prepare.prepare_feed
+
+    def crash_on_poison(body: bytes, *args: object, **kwargs: object) -> object:
+        if body == b"poison":
+            os._exit(1)  # what an out-of-memory kill or a crash in a C library looks like to the parent
+        return real(body, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(prepare, "prepare_feed", crash_on_poison)  # inherited by the forked workers
+    pool = CpuPool(TOPICS, 2)
+    try:
+        with pytest.raises(ParseError, match="worker process died"):
+            pool.prepare(b"poison", SOURCE, url=SOURCE.url, content_type=None, charset=None, now=NOW)
+        feed = pool.prepare(RSS, SOURCE, url=SOURCE.url, content_type=None, charset=None, now=NOW)
+        assert len(feed.articles) == 2
+    finally:
+        pool.close()
