@@ -160,15 +160,16 @@ def similarity(a: Signature, b: Signature) -> tuple[float, float]:
     return jaccard, min(1.0, common / max(1, min(a.size, b.size)))
 
 
-def shared_shingles(a: Signature, b: Signature) -> float:
-    """Estimated size of the intersection of the two shingle sets."""
-    jaccard, _ = similarity(a, b)
-    return jaccard * (a.size + b.size) / (1.0 + jaccard)
-
-
 def _scores(jaccard: npt.NDArray[np.float64], a: npt.NDArray[np.float64], b: npt.NDArray[np.float64],
             threshold: float, containment: float) -> npt.NDArray[np.float64]:
-    """Per pair: max(Jaccard, containment) where `is_same_story` accepts the pair, else -1."""
+    """The same-story rule, per pair of signatures with estimated Jaccard `jaccard` and shingle counts `a`
+    and `b`: max(Jaccard, containment) where the pair is one story, else -1.
+
+    One story when the texts overlap enough overall, or one copy is mostly inside the other. The
+    containment rule catches truncated copies (a teaser, a trimmed republication) whose Jaccard is low only
+    because the longer copy has more text; it needs MIN_OVERLAP shared shingles so a short text cannot
+    match on a shared boilerplate paragraph alone.
+    """
     common = jaccard * (a + b) / (1.0 + jaccard)
     contained = np.minimum(1.0, common / np.maximum(1.0, np.minimum(a, b)))
     same = (jaccard >= threshold) | ((contained >= containment) & (common >= MIN_OVERLAP))
@@ -179,13 +180,12 @@ def best_match(sig: Signature, hashes: npt.NDArray[np.uint16], sizes: npt.NDArra
                threshold: float = DEFAULT_THRESHOLD,
                containment: float = DEFAULT_CONTAINMENT) -> tuple[int, float] | None:
     """(row, score) of the candidate in `hashes` (one signature per row, shingle counts in `sizes`) most like
-    `sig` among those `is_same_story` accepts, in one numpy pass instead of one call per candidate."""
-    if not len(hashes):
-        return None
-    jaccard = np.count_nonzero(hashes == sig.hashes, axis=1) / sig.hashes.size
-    score = _scores(jaccard, np.full(len(hashes), float(sig.size)), sizes, threshold, containment)
-    row = int(np.argmax(score))
-    return (row, float(score[row])) if score[row] >= 0 else None
+    `sig` among those that are the same story, or None."""
+    rows = np.arange(len(hashes), dtype=np.intp)
+    best, score = best_matches(sig.hashes[None, :], np.array([float(sig.size)]), hashes, sizes,
+                               np.zeros(len(hashes), dtype=np.intp), rows,
+                               threshold=threshold, containment=containment)
+    return (int(best[0]), float(score[0])) if best[0] >= 0 else None
 
 
 def best_matches(new: npt.NDArray[np.uint16], new_sizes: npt.NDArray[np.float64],
@@ -219,13 +219,8 @@ def split_bytes(b: bytes) -> tuple[int, bytes]:
 
 def is_same_story(a: Signature, b: Signature, *, threshold: float = DEFAULT_THRESHOLD,
                   containment: float = DEFAULT_CONTAINMENT) -> bool:
-    """Same story when the texts overlap enough overall, or one copy is mostly inside the other.
-
-    The containment rule catches truncated copies (a teaser, a trimmed republication) whose Jaccard is
-    low only because the longer copy has more text; it needs MIN_OVERLAP shared shingles so a short
-    text cannot match on a shared boilerplate paragraph alone.
-    """
-    jaccard, contained = similarity(a, b)
-    if jaccard >= threshold:
-        return True
-    return contained >= containment and shared_shingles(a, b) >= MIN_OVERLAP
+    """Whether `a` and `b` are copies of one story (the rule is `_scores`, which the store applies in bulk)."""
+    jaccard, _ = similarity(a, b)
+    score = _scores(np.array([jaccard]), np.array([float(a.size)]), np.array([float(b.size)]), threshold,
+                    containment)
+    return bool(score[0] >= 0)

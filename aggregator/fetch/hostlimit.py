@@ -7,8 +7,6 @@ become a thousand simultaneous connections to it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -40,10 +38,3 @@ class HostLimiter:
     def slot(self, url: str) -> threading.BoundedSemaphore:
         """The semaphore of `url`'s host, to hold with `with` around one request."""
         return self._slot(host_key(url))
-
-    @contextmanager
-    def hold(self, url: str) -> Iterator[None]:
-        """Block until `url`'s host has a free slot; release it on exit."""
-        slot = self._slot(host_key(url))
-        with slot:
-            yield

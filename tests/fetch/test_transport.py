@@ -53,6 +53,16 @@ def raw_server(script: Script) -> Iterator[tuple[str, list[bytes], list[int]]]:
         listener.close()
 
 
+def answer(reply: bytes, *, keep_open: bool = True) -> Script:
+    """A script that sends `reply` to every request, then keeps the connection or closes it."""
+
+    def script(conn: socket.socket, head: bytes) -> bool:
+        conn.sendall(reply)
+        return keep_open
+
+    return script
+
+
 def read_all(resp: Response) -> bytes:
     parts = []
     while chunk := resp.read1(7):  # small reads cross chunk boundaries
@@ -61,10 +71,7 @@ def read_all(resp: Response) -> bytes:
 
 
 def test_keep_alive_reuses_one_connection_and_sends_what_was_asked() -> None:
-    def ok(conn: socket.socket, head: bytes) -> bool:
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello")
-        return True
-
+    ok = answer(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello")
     with raw_server(ok) as (base, heads, connections):
         transport = Transport("test-agent/1", connect_timeout=2)
         for _ in range(3):
@@ -81,11 +88,8 @@ def test_keep_alive_reuses_one_connection_and_sends_what_was_asked() -> None:
 
 
 def test_chunked_body_with_extensions_and_trailers() -> None:
-    def chunked(conn: socket.socket, head: bytes) -> bool:
-        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunked = answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                      b"5;name=x\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n")
-        return True
-
     with raw_server(chunked) as (base, _, connections):
         transport = Transport("t", connect_timeout=2)
         for _ in range(2):
@@ -97,11 +101,7 @@ def test_chunked_body_with_extensions_and_trailers() -> None:
 
 
 def test_a_body_that_ends_with_the_connection_is_read_and_not_reused() -> None:
-    def until_close(conn: socket.socket, head: bytes) -> bool:
-        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nall of it")
-        return False
-
-    with raw_server(until_close) as (base, _, connections):
+    with raw_server(answer(b"HTTP/1.0 200 OK\r\n\r\nall of it", keep_open=False)) as (base, _, connections):
         transport = Transport("t", connect_timeout=2)
         for _ in range(2):
             resp = transport.get(f"{base}/", {}, read_timeout=2)
@@ -111,10 +111,7 @@ def test_a_body_that_ends_with_the_connection_is_read_and_not_reused() -> None:
 
 
 def test_a_kept_alive_connection_the_server_closed_is_retried_once_on_a_new_one() -> None:
-    def once(conn: socket.socket, head: bytes) -> bool:
-        conn.sendall(b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n")
-        return False  # closes after answering without saying so
-
+    once = answer(b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\n\r\n', keep_open=False)  # closes without saying so
     with raw_server(once) as (base, _, connections):
         transport = Transport("t", connect_timeout=2)
         for _ in range(3):
@@ -125,11 +122,8 @@ def test_a_kept_alive_connection_the_server_closed_is_retried_once_on_a_new_one(
 
 
 def test_repeated_headers_join_and_names_are_case_insensitive() -> None:
-    def many(conn: socket.socket, head: bytes) -> bool:
-        conn.sendall(b"HTTP/1.1 200 OK\r\ncache-control: public\r\nCACHE-CONTROL: max-age=60\r\n"
-                     b"Content-Length: 0\r\n\r\n")
-        return True
-
+    many = answer(b"HTTP/1.1 200 OK\r\ncache-control: public\r\nCACHE-CONTROL: max-age=60\r\n"
+                  b"Content-Length: 0\r\n\r\n")
     with raw_server(many) as (base, _, _):
         resp = Transport("t", connect_timeout=2).get(f"{base}/", {}, read_timeout=2)
     assert resp.headers.get("Cache-Control") == "public, max-age=60"
@@ -137,11 +131,7 @@ def test_repeated_headers_join_and_names_are_case_insensitive() -> None:
 
 
 def test_non_ascii_paths_are_percent_encoded() -> None:
-    def ok(conn: socket.socket, head: bytes) -> bool:
-        conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
-        return True
-
-    with raw_server(ok) as (base, heads, _):
+    with raw_server(answer(b"HTTP/1.1 204 No Content\r\n\r\n")) as (base, heads, _):
         resp = Transport("t", connect_timeout=2).get(f"{base}/新闻/列表.html?q=展会", {}, read_timeout=2)
     assert resp.status == 204
     assert heads[0].startswith(b"GET /%E6%96%B0%E9%97%BB/%E5%88%97%E8%A1%A8.html?q=%E5%B1%95%E4%BC%9A HTTP/1.1")
@@ -151,19 +141,12 @@ def test_non_ascii_paths_are_percent_encoded() -> None:
                                    b"HTTP/1.1 \xb2\xb2\xb2 OK\r\n\r\n",  # "\xb2" is "²": isdigit() says yes
                                    b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n"])
 def test_replies_that_are_not_http_are_protocol_errors(reply: bytes) -> None:
-    def bad(conn: socket.socket, head: bytes) -> bool:
-        conn.sendall(reply)
-        return False
-
-    with raw_server(bad) as (base, _, _), pytest.raises(ProtocolError):
+    with raw_server(answer(reply, keep_open=False)) as (base, _, _), pytest.raises(ProtocolError):
         Transport("t", connect_timeout=2).get(f"{base}/", {}, read_timeout=2)
 
 
 def test_a_body_cut_short_is_an_error_not_a_short_feed() -> None:
-    def short(conn: socket.socket, head: bytes) -> bool:
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this")
-        return False
-
+    short = answer(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this", keep_open=False)
     with raw_server(short) as (base, _, _):
         resp = Transport("t", connect_timeout=2).get(f"{base}/", {}, read_timeout=2)
         with pytest.raises(ProtocolError, match="91 bytes before the end"):
@@ -174,10 +157,7 @@ def test_with_a_proxy_in_the_environment_feeds_go_through_it(monkeypatch: pytest
     from aggregator.fetch import Fetcher
     from aggregator.records import Settings
 
-    def proxy(conn: socket.socket, head: bytes) -> bool:
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: 7\r\n\r\n<rss/>\n")
-        return True
-
+    proxy = answer(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: 7\r\n\r\n<rss/>\n")
     with raw_server(proxy) as (base, heads, _):
         monkeypatch.setenv("http_proxy", base)
         monkeypatch.setenv("no_proxy", "")
