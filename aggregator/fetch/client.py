@@ -110,12 +110,13 @@ class Fetcher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._transport = Transport(settings.user_agent, settings.connect_timeout)
-        proxy = urllib.request.getproxies().get("https") or urllib.request.getproxies().get("http")
-        self._proxied: urllib3.ProxyManager | None = None
-        if proxy:
-            self._proxied = urllib3.ProxyManager(
+        # http_proxy / https_proxy from the environment, each for its own scheme (as requests does)
+        self._proxies = {
+            scheme: urllib3.ProxyManager(
                 proxy, num_pools=256, maxsize=max(settings.per_host, settings.workers, 4), retries=False,
                 headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"})
+            for scheme, proxy in urllib.request.getproxies().items() if scheme in ("http", "https")
+        }
         self._limiter = HostLimiter(settings.per_host)
         self._robots = RobotsCache(self._fetch_robots, settings.user_agent)
 
@@ -144,8 +145,8 @@ class Fetcher:
 
     def close(self) -> None:
         self._transport.close()
-        if self._proxied is not None:
-            self._proxied.clear()
+        for manager in self._proxies.values():
+            manager.clear()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -237,12 +238,15 @@ class Fetcher:
             self._finish(resp, complete)
 
     def _send(self, url: str, request_headers: dict[str, str], read_timeout: float) -> Response | BaseHTTPResponse:
-        if self._proxied is None or urllib.request.proxy_bypass(urlsplit(url).hostname or ""):  # no_proxy
+        if not self._proxies:
             return self._transport.get(url, request_headers, read_timeout)
-        return self._proxied.request("GET", url, headers={**self._proxied.headers, **request_headers},
-                                     preload_content=False, decode_content=False, redirect=False,
-                                     timeout=urllib3.Timeout(connect=self.settings.connect_timeout,
-                                                             read=read_timeout))
+        parts = urlsplit(url)
+        manager = self._proxies.get(parts.scheme.lower())
+        if manager is None or urllib.request.proxy_bypass(parts.hostname or ""):  # no_proxy
+            return self._transport.get(url, request_headers, read_timeout)
+        return manager.request("GET", url, headers={**manager.headers, **request_headers},
+                               preload_content=False, decode_content=False, redirect=False,
+                               timeout=urllib3.Timeout(connect=self.settings.connect_timeout, read=read_timeout))
 
     def _finish(self, resp: Response | BaseHTTPResponse, complete: bool) -> None:
         """Keep the connection for the next request when the reply was read whole, else close it."""

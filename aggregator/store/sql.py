@@ -13,7 +13,7 @@ import hashlib
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -465,7 +465,7 @@ class SqlStore:
                 story_id = mint_story_id(a.uid)
                 minted[story_id] = []
             if story_id in minted:
-                minted[story_id].append(replace(a, published=from_ts(published) or a.published))
+                minted[story_id].append(a)
             else:
                 joined[story_id] = max(joined.get(story_id, 0), to_ts(a.updated) or published)
             article_rows.append((

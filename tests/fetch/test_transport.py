@@ -165,3 +165,20 @@ def test_with_a_proxy_in_the_environment_feeds_go_through_it(monkeypatch: pytest
             result = fetcher.get("http://feeds.example/fair.rss")
     assert result.ok and result.body == b"<rss/>\n"
     assert heads[0].startswith(b"GET http://feeds.example/fair.rss HTTP/1.1")  # absolute form: a proxy request
+
+
+def test_an_http_proxy_is_not_used_for_https_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aggregator.fetch import Fetcher
+    from aggregator.records import Settings
+
+    with raw_server(answer(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")) as (base, heads, _):
+        monkeypatch.setenv("http_proxy", base)
+        for name in ("https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]  # bound, not listening: nobody answers there
+            with Fetcher(Settings()) as fetcher:
+                result = fetcher.get(f"https://127.0.0.1:{port}/feed.xml")
+    assert result.error_kind == "connection"  # went straight to the site, which refused
+    assert heads == []  # the http proxy never saw it
