@@ -57,8 +57,13 @@ def _tables() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint8]]:
             continue
         fold[i] = ord(image)
         cls[i] = WORD if image.isalnum() else SEPARATOR
+    # By the image, not the character: "㋐" and half-width "ｱ" fold to "ア", a one-character token like it.
+    unsegmented = np.zeros(0x10000, dtype=bool)
     for lo, hi in _UNSEGMENTED:
-        cls[lo : hi + 1] = np.where(cls[lo : hi + 1] == WORD, CHAR, cls[lo : hi + 1])
+        unsegmented[lo : hi + 1] = True
+    astral_cjk = (fold >= 0x20000) & (fold < 0x32000)  # compatibility ideographs fold into CJK ext. B-H
+    one_char = unsegmented[np.minimum(fold, 0xFFFF)] | astral_cjk
+    cls = np.where((cls == WORD) & one_char, CHAR, cls).astype(np.uint8)
     return fold, cls
 
 

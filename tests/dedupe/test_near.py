@@ -188,6 +188,13 @@ def test_fast_table_normalisation_matches_nfkc_casefold(text: str) -> None:
     assert fast.tolist() == slow.tolist() and fast_chars == slow_chars
 
 
+@pytest.mark.parametrize("text", ["㋐㋑ fair", "ｱｲｳ expo", "ア イ"])
+def test_characters_that_fold_into_kana_are_one_character_tokens_on_both_paths(text: str) -> None:
+    fast, fast_chars = token_hashes(text)
+    slow, slow_chars = token_hashes(normalise(text))
+    assert fast.tolist() == slow.tolist() and fast_chars == slow_chars == 2 + (text[0] == "ｱ")
+
+
 @pytest.mark.parametrize(("text", "tokens"), [
     ("Hello, World! 3,000 exhibitors.", 5),
     ("Hello WORLD", 2),
