@@ -16,7 +16,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from aggregator.normalise.words import alnum_runs
+from aggregator.normalise.words import alnum_runs, folded_runs
+from aggregator.normalise.words import fold as fold_words
 from aggregator.records import Article, Source, Topic
 
 _SIMPLE = re.compile(r"[^\W_]+(?:[\s\-‐-―/.'’&·_]+[^\W_]+)*")
@@ -28,13 +29,16 @@ _UNSPACED = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u9fff\ua
 
 def fold(value: str) -> str:
     """NFKC + casefold + no accents: "ＡＩ" -> "ai", "Messe Düsseldorf" -> "messe dusseldorf"."""
-    if value.isascii():
-        return value.lower()
-    value = unicodedata.normalize("NFKC", value).casefold()
-    decomposed = unicodedata.normalize("NFD", value)
+    return _without_marks(fold_words(value))
+
+
+def _without_marks(folded: str) -> str:
+    if folded.isascii():
+        return folded
+    decomposed = unicodedata.normalize("NFD", folded)
     if _MARKS.search(decomposed):
-        value = unicodedata.normalize("NFC", _MARKS.sub("", decomposed))
-    return value
+        return unicodedata.normalize("NFC", _MARKS.sub("", decomposed))
+    return folded
 
 
 def words(folded: str) -> list[str]:
@@ -42,17 +46,29 @@ def words(folded: str) -> list[str]:
     return alnum_runs(folded)
 
 
+def _folded_tokens(title: str, text: str) -> tuple[str, tuple[bytes, ...]]:
+    """fold(f"{title}\n{text}") and its runs as UTF-8, from the folding the normaliser already did for the
+    text hash (cached in `folded_runs`): folding is per character, so the two parts fold apart."""
+    folded_title, title_runs = folded_runs(title)
+    folded_text, text_runs = folded_runs(text)
+    folded = f"{folded_title}\n{folded_text}"
+    stripped = _without_marks(folded)
+    if stripped is folded:
+        return folded, title_runs + text_runs
+    return stripped, tuple(w.encode("utf-8", "surrogatepass") for w in words(stripped))
+
+
 @dataclass(frozen=True, slots=True)
 class _Phrase:
     key: str
-    tokens: tuple[str, ...]
-    needle: str  # " w1 w2 " searched in the article's words joined by single spaces
+    tokens: tuple[bytes, ...]  # UTF-8, like the article's runs
+    needle: bytes  # b" w1 w2 " searched in the article's runs joined by single spaces
 
 
 @dataclass(frozen=True, slots=True)
 class _Pattern:
     key: str
-    guards: tuple[str, ...]  # words the text must contain before the regex is worth running
+    guards: tuple[bytes, ...]  # words (UTF-8) the text must contain before the regex is worth running
     pattern: re.Pattern[str]
 
 
@@ -60,7 +76,7 @@ class _Keywords:
     """Every distinct keyword of every topic, sorted by the cheapest correct test."""
 
     def __init__(self, keys: Iterable[str]) -> None:
-        self.words: set[str] = set()
+        self.words: dict[bytes, str] = {}  # a one-word keyword's run (UTF-8) -> its key
         self.phrases: list[_Phrase] = []
         self.unspaced: list[str] = []
         self.patterns: list[_Pattern] = []
@@ -71,25 +87,24 @@ class _Keywords:
         if _UNSPACED.search(key):
             self.unspaced.append(key)
         elif _SIMPLE.fullmatch(key):
-            tokens = tuple(words(key))
+            tokens = _utf8(words(key))
             if len(tokens) == 1:
-                self.words.add(tokens[0])
+                self.words[tokens[0]] = key
             else:
-                self.phrases.append(_Phrase(key, tokens, " " + " ".join(tokens) + " "))
+                self.phrases.append(_Phrase(key, tokens, b" " + b" ".join(tokens) + b" "))
         else:
             body = r"\s+".join(re.escape(part) for part in key.split())
-            self.patterns.append(_Pattern(key, tuple(words(key)), re.compile(rf"(?<![^\W_]){body}(?![^\W_])")))
+            self.patterns.append(_Pattern(key, _utf8(words(key)), re.compile(rf"(?<![^\W_]){body}(?![^\W_])")))
 
-    def found(self, text: str) -> set[str]:
-        """The keys (folded keywords) present in `text`."""
-        folded = fold(text)
-        tokens = words(folded)
+    def found(self, title: str, text: str) -> set[str]:
+        """The keys (folded keywords) present in `title` and `text`."""
+        folded, tokens = _folded_tokens(title, text)
         present = set(tokens)
-        hits = self.words & present
-        joined: str | None = None
+        hits = {self.words[w] for w in self.words.keys() & present}
+        joined: bytes | None = None
         for phrase in self.phrases:
             if all(t in present for t in phrase.tokens):
-                joined = joined or " " + " ".join(tokens) + " "
+                joined = joined or b" " + b" ".join(tokens) + b" "
                 if phrase.needle in joined:
                     hits.add(phrase.key)
         if self.unspaced and not folded.isascii():
@@ -98,6 +113,10 @@ class _Keywords:
             if all(g in present for g in pat.guards) and pat.pattern.search(folded):
                 hits.add(pat.key)
         return hits
+
+
+def _utf8(tokens: Iterable[str]) -> tuple[bytes, ...]:
+    return tuple(t.encode("utf-8", "surrogatepass") for t in tokens)
 
 
 def _key(keyword: str) -> str:
@@ -145,7 +164,7 @@ class Classifier:
             matched: list[str] = []
             if rule.include_keys and (not rule.sources or source.id in rule.sources):
                 if hits is None:
-                    hits = self._keywords.found(f"{article.title}\n{article.text}")
+                    hits = self._keywords.found(article.title, article.text)
                 if not rule.include_keys.isdisjoint(hits) and rule.exclude_keys.isdisjoint(hits):
                     matched = [written for key, written in rule.include if key in hits]
             if rule.topic_id in forced:

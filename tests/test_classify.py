@@ -6,6 +6,8 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aggregator.classify import Classifier
 from aggregator.records import Article, Source, Topic
@@ -127,3 +129,35 @@ def test_speed_with_nine_topics_of_twenty_keywords() -> None:
         c.classify(a, SRC)
     per_article = (time.perf_counter() - start) / len(articles)
     assert per_article < 1e-3, f"{per_article * 1e6:.0f} µs per article"  # ~50 µs measured
+
+
+def _reference_keys(keywords: list[str], title: str, text: str) -> set[str]:
+    """What the classifier must find, the slow obvious way: each folded keyword's words, separated by
+    anything that is not a letter or digit, as whole words of the folded title and text together."""
+    import re
+
+    from aggregator.classify import _key, fold
+
+    folded = fold(f"{title}\n{text}")
+    found = set()
+    for keyword in keywords:
+        key = _key(keyword)
+        runs = re.findall(r"[^\W_]+", key)
+        if runs and re.search(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, runs)) + r"(?![^\W_])", folded):
+            found.add(key)
+    return found
+
+
+_WORDS = ["ai", "AI", "iot", "trade", "fair", "Düsseldorf", "dusseldorf", "Messe", "5G", "ＡＩ", "café", "straße"]
+
+
+@given(st.lists(st.sampled_from([*_WORDS, " ", "-", ", ", "\n", "é", "said", "x"]), max_size=12),
+       st.lists(st.sampled_from([*_WORDS, " ", "—", ". ", "\n", "̈", "Thai", "y"]), max_size=30))
+def test_title_and_text_are_matched_as_one_folded_text(title_parts: list[str], text_parts: list[str]) -> None:
+    """The classifier folds title and text apart (the text's folding is shared with the text hash):
+    it must find exactly what folding them together finds."""
+    from aggregator.classify import _key, _Keywords
+
+    keywords = ["AI", "IoT", "trade fair", "Messe Düsseldorf", "5G", "café", "strasse", "fair trade ai"]
+    title, text = "".join(title_parts), "".join(text_parts)
+    assert _Keywords(_key(k) for k in keywords).found(title, text) == _reference_keys(keywords, title, text)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 
-from aggregator.normalise.words import joined_runs
+from aggregator.normalise.words import folded_runs
 
 
 def record_uid(source_id: str, guid: str) -> str:
@@ -19,7 +18,7 @@ def fold_text(text: str) -> str:
 
 
 def _folded(text: str) -> bytes:
-    return joined_runs(text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold())
+    return b" ".join(folded_runs(text)[1])
 
 
 def text_hash(text: str, title: str = "") -> str:

@@ -8,6 +8,9 @@ and currency signs: those few separators are replaced one by one, then the ASCII
 
 from __future__ import annotations
 
+import unicodedata
+from functools import lru_cache
+
 _ASCII_SEPARATORS = bytes(c if chr(c).isalnum() or c >= 128 else 32 for c in range(256))
 
 
@@ -28,3 +31,20 @@ def alnum_runs(text: str) -> list[str]:
 def joined_runs(text: str) -> bytes:
     """The runs joined by single spaces, as UTF-8: what a hash of the words takes."""
     return b" ".join(_spaced(text).split())
+
+
+def fold(text: str) -> str:
+    """NFKC + casefold ("ＡＩ" -> "ai"): the form in which exact dedupe and topic matching compare texts."""
+    return text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
+
+
+@lru_cache(maxsize=16)
+def folded_runs(text: str) -> tuple[str, tuple[bytes, ...]]:
+    """`fold(text)` and its letter/digit runs as UTF-8.
+
+    Cached because the normaliser (for the text hash) and the classifier (for topics) both need them for
+    the same text, one right after the other: folding and splitting a 3 KB article once instead of twice
+    is a tenth of the CPU an entry costs.
+    """
+    folded = fold(text)
+    return folded, tuple(_spaced(folded).split())
