@@ -32,9 +32,17 @@ _UNSEGMENTED = (
     (0xF900, 0xFAFF),  # CJK compatibility ideographs
 )
 
+
+def u64(value: int) -> U64:
+    """A read-only 0-d uint64 array: numpy takes it as an operand faster than an np.uint64 scalar."""
+    a = np.array(value, dtype=np.uint64)
+    a.flags.writeable = False
+    return a
+
+
 _BASE = 0x100000001B3  # FNV prime: odd, so it has an inverse modulo 2**64
 _BASE_INV = pow(_BASE, -1, 1 << 64)
-_SHINGLE_MUL = np.uint64(0x9E3779B97F4A7C15)
+_SHINGLE_MUL = u64(0x9E3779B97F4A7C15)
 
 
 @cache
@@ -77,12 +85,27 @@ def _powers(n: int) -> tuple[U64, U64]:
     return up, down
 
 
+_GOLDEN = u64(0x9E3779B97F4A7C15)
+_MIX1 = u64(0xBF58476D1CE4E5B9)
+_MIX2 = u64(0x94D049BB133111EB)
+_S27, _S30, _S31 = u64(27), u64(30), u64(31)
+_LOW16 = u64(0xFFFF)
+
+
 def mix64(x: U64) -> U64:
     """splitmix64 finaliser: spreads every input bit over the whole word (wrapping uint64 arithmetic)."""
-    z = x + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    return mix64_in_place(x.copy())
+
+
+def mix64_in_place(z: U64) -> U64:
+    """`mix64` overwriting its argument: saves allocating a temporary per step."""
+    z += _GOLDEN
+    z ^= z >> _S30
+    z *= _MIX1
+    z ^= z >> _S27
+    z *= _MIX2
+    z ^= z >> _S31
+    return z
 
 
 def normalise(text: str) -> str:
@@ -90,46 +113,85 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def _folded(text: str) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint8]]:
-    """Code points of normalise(text) and their classes, by table lookup when the text allows it."""
-    fold, classes = _tables()
-    if text.isascii():
-        raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-        return fold[raw], classes[raw]
-    cps = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
-    if int(cps.max()) <= 0xFFFF:
-        cls = classes[cps]
-        if not (cls == COMPLEX).any():
-            return fold[cps], cls
-    cps = np.frombuffer(normalise(text).encode("utf-32-le"), dtype="<u4")
-    cls = classes[np.minimum(cps, 0xFFFF)]
+# Flags above the code point in `_codes_table`, so one gather and one max() classify a whole text.
+_CHAR_FLAG = 1 << 32
+_COMPLEX_FLAG = 1 << 33
+_CODE_MASK = u64(_CHAR_FLAG - 1)
+_UTF32 = np.dtype("<u4")
+
+
+@cache
+def _codes_table() -> U64:
+    """Per BMP code point, what `token_hashes` sums: the folded code point for letters and digits, 0 for
+    separators (a sum over a span may then run over the separators after a token), flagged for one-character
+    tokens and for characters that need the exact path.
+
+    Those are COMPLEX characters, lone surrogates (on which the exact path raises UnicodeEncodeError, as
+    it always has) and U+FFFF, a noncharacter that also stands for every code point above it (lookups clip).
+    """
+    fold, cls = _tables()
+    codes = np.where(cls == SEPARATOR, 0, fold).astype(np.uint64)
+    codes[cls == CHAR] |= np.uint64(_CHAR_FLAG)
+    codes[cls == COMPLEX] = _COMPLEX_FLAG
+    codes[0xD800:0xE000] = _COMPLEX_FLAG
+    codes[0xFFFF] = _COMPLEX_FLAG
+    codes.flags.writeable = False
+    return codes
+
+
+def _codes(text: str) -> tuple[U64, npt.NDArray[np.bool_] | None]:
+    """Code points of normalise(text), 0 at separators, and where the one-character tokens are (None: none).
+
+    By table lookup when no character needs the exact, slower `unicodedata` path.
+    """
+    if not text:
+        return np.empty(0, np.uint64), None
+    cps = np.array([text]).view(np.uint32).astype(np.intp)  # numpy holds str as UCS-4: the code points
+    codes: U64 = _codes_table().take(cps, mode="clip")  # clip: beyond the BMP reads U+FFFF, the exact path
+    top = int(codes.max())
+    if top < _CHAR_FLAG:
+        return codes, None
+    if top < _COMPLEX_FLAG:
+        singles = codes >= _CHAR_FLAG
+        codes &= _CODE_MASK
+        return codes, singles
+    # the exact path; encoding (rather than np.array) raises on lone surrogates, as it always has
+    cps = np.frombuffer(normalise(text).encode("utf-32-le"), dtype=_UTF32).astype(np.intp)
+    cls = _tables()[1][np.minimum(cps, 0xFFFF)]
     cls[cls == COMPLEX] = WORD  # combining marks stay inside their word
     high = cps > 0xFFFF
     if high.any():
         cls[high] = np.where((cps[high] >= 0x20000) & (cps[high] < 0x32000), CHAR, SEPARATOR)  # CJK ext. B-H
-    return cps, cls
+    codes = cps.astype(np.uint64)
+    codes[cls == SEPARATOR] = 0
+    return codes, cls == CHAR
 
 
 def token_hashes(text: str) -> tuple[U64, int]:
-    """Hashes of the tokens of normalised `text`, in order, and how many of them are single characters."""
-    cps, cls = _folded(text)
-    n = cps.size
-    if n == 0:
+    """Hashes of the tokens of normalised `text`, in order, and how many of them are single characters.
+
+    A token's hash is sum(code point * BASE**-offset) over its characters. Computed as one sum per token
+    (`reduceat` from each token's start to the next one's, separators adding 0) of code * BASE**-position,
+    times BASE**start: no per-character prefix sums or end positions needed.
+    """
+    codes, singles = _codes(text)
+    n = codes.size
+    word = np.zeros(n + 1, dtype=bool)  # word[i + 1]: character i is part of a token
+    word[1:] = codes  # nonzero: not a separator
+    if singles is None:
+        starts = (word[1:] > word[:-1]).nonzero()[0]
+        chars = 0
+    else:
+        word[1:] &= ~singles
+        starts = ((word[1:] > word[:-1]) | singles).nonzero()[0]
+        chars = int(np.count_nonzero(singles))
+    if starts.size == 0:
         return np.empty(0, np.uint64), 0
-    padded = np.zeros(n + 2, dtype=np.int8)
-    padded[1:-1] = cls == WORD
-    edges = np.flatnonzero(padded[1:] != padded[:-1])  # alternately the start and the end of a word
-    starts = edges[0::2]
-    ends = edges[1::2]
-    singles = np.flatnonzero(cls == CHAR)
-    if singles.size:
-        order = np.argsort(np.concatenate((starts, singles)), kind="stable")
-        starts = np.concatenate((starts, singles))[order]
-        ends = np.concatenate((ends, singles + 1))[order]
     up, down = _powers(1 << max(10, n.bit_length()))
-    prefix = np.zeros(n + 1, np.uint64)
-    np.cumsum(cps * down[:n], out=prefix[1:])
-    return (prefix[ends] - prefix[starts]) * up[starts], int(singles.size)
+    codes *= down[:n]
+    hashes: U64 = np.add.reduceat(codes, starts)
+    hashes *= up[starts]
+    return hashes, chars
 
 
 # Function words. A shingle made only of these ("one of the", "as well as", "的一个") is in so many texts
@@ -149,19 +211,50 @@ le la les un une des du de et en au aux pour par sur dans est sont qui que
 
 
 @cache
-def _stop_table() -> npt.NDArray[np.bool_]:
-    """Membership by the low 16 bits of a token hash: one gather instead of a search. A one-character token
-    (Han) hashes to its code point, so it is exact there; a content word lands on a stopword's slot with
-    probability ~0.3%, and a shingle is dropped only if all its words do."""
+def _content_table() -> npt.NDArray[np.bool_]:
+    """Whether a token is NOT a stopword, by the low 16 bits of its hash: one gather instead of a search.
+
+    A one-character token (Han) hashes to its code point, so it is exact there; a content word lands on a
+    stopword's slot with probability ~0.3%, and a shingle is dropped only if all its words do.
+    """
     hashes, _ = token_hashes(STOPWORDS)
-    table = np.zeros(1 << 16, dtype=bool)
-    table[hashes & np.uint64(0xFFFF)] = True
+    table = np.ones(1 << 16, dtype=bool)
+    table[hashes & np.uint64(0xFFFF)] = False
+    table.flags.writeable = False
     return table
 
 
-def _is_stop(tokens: U64) -> npt.NDArray[np.bool_]:
-    found: npt.NDArray[np.bool_] = _stop_table()[tokens & np.uint64(0xFFFF)]
+def _is_content(tokens: U64) -> npt.NDArray[np.bool_]:
+    found: npt.NDArray[np.bool_] = _content_table()[(tokens & _LOW16).astype(np.intp)]
     return found
+
+
+def sorted_shingle_hashes(tokens: U64, k: int) -> U64:
+    """`shingle_hashes` with the repeats left in.
+
+    For `make_signature`, which needs only each bin's minimum and the `distinct_count`: both are as easy to
+    read off the sorted hashes with repeats, and deduplicating costs several numpy calls.
+    """
+    n = tokens.size
+    if n == 0:
+        return tokens
+    k = min(k, n)
+    m = n - k + 1
+    content = _is_content(tokens)
+    acc = tokens[:m]
+    keep = content[:m]
+    for j in range(1, k):
+        acc = acc * _SHINGLE_MUL
+        acc += tokens[j : m + j]
+        keep = keep | content[j : m + j]
+    hashes = mix64_in_place(acc[keep])
+    hashes.sort()
+    return hashes
+
+
+def distinct_count(hashes: U64) -> int:
+    """Number of distinct values in sorted `hashes`."""
+    return int(np.count_nonzero(hashes[1:] != hashes[:-1])) + 1 if hashes.size else 0
 
 
 def shingle_hashes(tokens: U64, k: int) -> U64:
@@ -169,19 +262,7 @@ def shingle_hashes(tokens: U64, k: int) -> U64:
 
     Runs made only of stopwords are left out (see STOPWORDS).
     """
-    n = tokens.size
-    if n == 0:
-        return tokens
-    k = min(k, n)
-    m = n - k + 1
-    acc = tokens[:m].copy()
-    stop = _is_stop(tokens)
-    only_stop = stop[:m].copy()
-    for j in range(1, k):
-        acc *= _SHINGLE_MUL
-        acc += tokens[j : m + j]
-        only_stop &= stop[j : m + j]
-    hashes = np.sort(mix64(acc[~only_stop]))
+    hashes = sorted_shingle_hashes(tokens, k)
     if hashes.size == 0:
         return hashes
     keep = np.empty(hashes.size, dtype=bool)
