@@ -21,6 +21,7 @@ from aggregator.errors import StoreError
 from aggregator.records import Article, Settings, SourceState, StoryView, Validators
 from aggregator.store.base import IngestItem, IngestResult
 from aggregator.store.schema import LATEST, MIGRATIONS
+from aggregator.store.signature_cache import SignatureCache
 
 if TYPE_CHECKING:
     from aggregator import dedupe
@@ -100,7 +101,6 @@ class _Existing:
     story_id: str
 
 
-_NO_STORY = ("", 0, b"")
 _NOTHING_NEW = IngestResult()
 _STATE_COLUMNS = (
     "source_id, url, etag, last_modified, last_attempt, last_success, last_status, http_status, "
@@ -119,9 +119,8 @@ class SqlStore:
         self._dialect = dialect
         self._settings = settings or Settings()
         self._lock = threading.RLock()
-        # ref -> (story id, shingle count, raw uint16 hashes): a record's story never changes, so this
-        # stays true; it saves refetching the same candidates for every source of a run.
-        self._signatures: dict[int, tuple[str, int, bytes]] = {}
+        # saves refetching the same candidates for every source of a run
+        self._signatures = SignatureCache(_SIGNATURE_CACHE)
         self._states: tuple[int, dict[str, SourceState]] | None = None  # (data_version, states): SQLite only
         self._full_buckets: set[int] = set()  # band keys known to hold BUCKET_CAP stories: not fetched again
         self._migrate()
@@ -135,7 +134,7 @@ class SqlStore:
     def _many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             cur = self._conn.cursor()
-            cur.executemany(self._dialect.sql(statement), [tuple(r) for r in rows])
+            cur.executemany(self._dialect.sql(statement), rows)
 
     def _in(self, n: int) -> str:
         return ",".join("?" * n)
@@ -483,7 +482,7 @@ class SqlStore:
                     bucket = candidates.setdefault(key, [])
                     if len(bucket) >= BUCKET_CAP:
                         continue  # a full bucket gets no more rows
-                    if copy and any(self._signatures.get(r, _NO_STORY)[0] == story_id for r in bucket):
+                    if copy and any(self._signatures.story_of(r) == story_id for r in bucket):
                         continue  # the story is already found through this band: a row per copy adds nothing
                     band_rows.append((key, published, ref))
                     bucket.append(ref)
@@ -498,12 +497,10 @@ class SqlStore:
         self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
                    "ON CONFLICT (band_key, published, ref) DO NOTHING", band_rows)
         self._write_new_stories(minted, priority, now_ts, touched)
-        for story_id, updated_at in joined.items():
-            self._refresh_story(story_id, touched, updated_at=updated_at, created=now_ts)
+        self._refresh_stories(joined, touched, created=now_ts)
 
     def _remember(self, ref: int, story_id: str, blob: bytes) -> None:
-        size, hashes = _dedupe().split_bytes(blob)
-        self._signatures[ref] = (story_id, size, hashes)
+        self._signatures.add(ref, story_id, blob)
 
     def _write_new_stories(self, minted: dict[str, list[Article]], priority: int, now_ts: int,
                            touched: set[str]) -> None:
@@ -533,8 +530,11 @@ class SqlStore:
             self._full_buckets.clear()
         found: dict[int, list[int]] = {}
         full = self._full_buckets
-        unique = [k for k in dict.fromkeys(keys) if k not in full]
-        for chunk in _chunks(unique):
+        wanted = set(keys)
+        known_full = wanted & full
+        wanted -= known_full
+        missing: set[int] = set()
+        for chunk in _chunks(list(wanted)):
             # one row per bucket, its refs joined by the database: far fewer Python objects than a row a ref
             rows = self._exec(
                 f"SELECT band_key, {self._dialect.join_refs} FROM bands WHERE band_key IN ({self._in(len(chunk))}) "
@@ -546,12 +546,11 @@ class SqlStore:
                 found[key] = refs
                 if len(refs) >= BUCKET_CAP:
                     full.add(key)
-        for key in keys:
-            if key in full:
-                found[key] = _FULL_BUCKET
-        missing = list({ref for refs in found.values() if len(refs) < BUCKET_CAP for ref in refs}
-                       - self._signatures.keys())
-        for chunk in _chunks(missing):
+                else:
+                    missing.update(refs)
+        found.update(dict.fromkeys(known_full, _FULL_BUCKET))
+        missing -= self._signatures.keys()
+        for chunk in _chunks(list(missing)):
             for ref, story_id, blob in self._exec(
                 f"SELECT ref, story_id, signature FROM signatures WHERE ref IN ({self._in(len(chunk))})", chunk
             ).fetchall():
@@ -564,8 +563,8 @@ class SqlStore:
         """For each new record, the stored story it is a copy of (and how alike), all records in one pass."""
         import numpy as np
 
-        rows: dict[int, int] = {}  # candidate ref -> row of the stored matrix
-        stored: list[tuple[str, int, bytes]] = []
+        rows: dict[int, int] = {}  # candidate ref -> its row among `stored`
+        stored: list[int] = []
         new_uids: list[str] = []
         pair_new: list[int] = []
         pair_stored: list[int] = []
@@ -573,79 +572,93 @@ class SqlStore:
         for a in fresh:
             if signatures[a.uid] is None:
                 continue
-            seen: set[int] = set()
             row_new = len(new_uids)
-            for key in keys_of[a.uid]:
-                bucket = candidates.get(key)
-                if not bucket or len(bucket) >= BUCKET_CAP:
-                    continue
-                for ref in bucket:
-                    if ref in seen or ref not in cache:
-                        continue
-                    seen.add(ref)
-                    row = rows.get(ref)
-                    if row is None:
-                        row = rows[ref] = len(stored)
-                        stored.append(cache[ref])
-                    pair_new.append(row_new)
-                    pair_stored.append(row)
             new_uids.append(a.uid)
+            # in band order, then bucket (oldest first) order: on a tie the first found wins. A full bucket is
+            # a stand-in list of BUCKET_CAP zeros and adds no candidate.
+            refs = dict.fromkeys(ref for key in keys_of[a.uid] if len(bucket := candidates.get(key, ())) < BUCKET_CAP
+                                 for ref in bucket)
+            for ref in refs:
+                row = rows.get(ref)
+                if row is None:
+                    if ref not in cache:
+                        continue
+                    row = rows[ref] = len(stored)
+                    stored.append(ref)
+                pair_new.append(row_new)
+                pair_stored.append(row)
         if not pair_new:
             return {}
-        new_sigs = [signatures[uid] for uid in new_uids]
+        _, stories, hashes, sizes = cache.known(stored)
+        new_sigs = [sig for uid in new_uids if (sig := signatures[uid]) is not None]
         best, score = _dedupe().best_matches(
-            np.stack([sig.hashes for sig in new_sigs if sig is not None]),
-            np.fromiter((sig.size for sig in new_sigs if sig is not None), dtype=np.float64, count=len(new_sigs)),
-            np.frombuffer(b"".join(entry[2] for entry in stored), dtype="<u2").reshape(len(stored), -1),
-            np.fromiter((entry[1] for entry in stored), dtype=np.float64, count=len(stored)),
-            np.array(pair_new, dtype=np.intp), np.array(pair_stored, dtype=np.intp),
+            np.stack([sig.hashes for sig in new_sigs]),
+            np.fromiter((sig.size for sig in new_sigs), dtype=np.float64, count=len(new_sigs)),
+            hashes, sizes, np.array(pair_new, dtype=np.intp), np.array(pair_stored, dtype=np.intp),
             threshold=self._settings.dedupe_threshold, containment=self._settings.dedupe_containment,
         )
-        return {new_uids[i]: (stored[int(j)][0], float(score[i])) for i, j in enumerate(best) if j >= 0}
+        return {new_uids[i]: (stories[int(j)], float(score[i])) for i, j in enumerate(best) if j >= 0}
 
     def _best_in_batch(self, sig: dedupe.Signature, keys: list[int], candidates: dict[int, list[int]],
                        batch_refs: set[int], to_beat: float) -> str | None:
         """A story from earlier records of the same batch that `sig` is a closer copy of than `to_beat`."""
         refs = {ref for key in keys if len(bucket := candidates.get(key, ())) < BUCKET_CAP
                 for ref in bucket if ref in batch_refs}
-        known = [self._signatures[ref] for ref in refs if ref in self._signatures]
-        if not known:
+        kept, stories, hashes, sizes = self._signatures.known(sorted(refs))
+        if not kept:
             return None
-        import numpy as np
-
-        hashes = np.frombuffer(b"".join(k[2] for k in known), dtype="<u2").reshape(len(known), -1)
-        sizes = np.fromiter((k[1] for k in known), dtype=np.float64, count=len(known))
         found = _dedupe().best_match(sig, hashes, sizes, threshold=self._settings.dedupe_threshold,
                                      containment=self._settings.dedupe_containment)
-        return known[found[0]][0] if found is not None and found[1] > to_beat else None
+        return stories[found[0]] if found is not None and found[1] > to_beat else None
 
     def _refresh_story(self, story_id: str, touched: set[str], *, updated_at: int, created: int = 0) -> None:
-        """Recompute a story's primary copy, dates and topics from its members (the id never changes)."""
-        members = self._exec(
-            "SELECT uid, published, topics, priority FROM articles WHERE story_id = ?", (story_id,)
-        ).fetchall()
-        if not members:
-            return
-        primary = min(members, key=lambda r: (-r[3], r[1], r[0]))
-        topics = sorted({t for r in members for t in _split_topics(r[2])})
-        row = self._exec("SELECT topics, updated FROM stories WHERE story_id = ?", (story_id,)).fetchone()
-        old_topics = set(_split_topics(row[0])) if row else set()
-        updated = max(updated_at, row[1] if row else 0, primary[1])
-        self._exec(
+        self._refresh_stories({story_id: updated_at}, touched, created=created)
+
+    def _refresh_stories(self, updated_at: Mapping[str, int], touched: set[str], *, created: int = 0) -> None:
+        """Recompute stories' primary copy, dates and topics from their members (ids never change).
+
+        All of a batch's stories in a few statements: a first poll gives thousands of stories a second copy.
+        """
+        ids = list(updated_at)
+        members: dict[str, list[tuple[Any, ...]]] = {}
+        old: dict[str, tuple[set[str], int]] = {}
+        for chunk in _chunks(ids):
+            marks = self._in(len(chunk))
+            for r in self._exec(f"SELECT story_id, uid, published, topics, priority FROM articles "
+                                f"WHERE story_id IN ({marks})", chunk).fetchall():
+                members.setdefault(r[0], []).append(r[1:])
+            for story_id, topics, updated in self._exec(
+                    f"SELECT story_id, topics, updated FROM stories WHERE story_id IN ({marks})", chunk).fetchall():
+                old[story_id] = (set(_split_topics(topics)), updated)
+        story_rows = []
+        deleted: list[tuple[str, str]] = []
+        topic_rows: list[tuple[str, str, int]] = []
+        for story_id in ids:
+            rows = members.get(story_id)
+            if not rows:
+                continue
+            primary = min(rows, key=lambda r: (-r[3], r[1], r[0]))
+            topics = sorted({t for r in rows for t in _split_topics(r[2])})
+            old_topics, old_updated = old.get(story_id, (set(), 0))
+            updated = max(updated_at[story_id], old_updated, primary[1])
+            story_rows.append((story_id, primary[0], primary[1], updated, ",".join(topics), created))
+            # by primary key (topic, story_id): a DELETE on story_id alone would scan the whole table
+            deleted.extend((t, story_id) for t in old_topics)
+            topic_rows.extend((t, story_id, primary[1]) for t in topics)
+            touched.update(topics)
+            touched.update(old_topics)
+        self._many(
             "INSERT INTO stories (story_id, primary_uid, published, updated, topics, created) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (story_id) DO UPDATE SET primary_uid = excluded.primary_uid, "
             "published = excluded.published, updated = excluded.updated, topics = excluded.topics",
-            (story_id, primary[0], primary[1], updated, ",".join(topics), created),
+            story_rows,
         )
-        # by primary key (topic, story_id): a DELETE on story_id alone would scan the whole table
-        self._many("DELETE FROM story_topics WHERE topic = ? AND story_id = ?", [(t, story_id) for t in old_topics])
+        self._many("DELETE FROM story_topics WHERE topic = ? AND story_id = ?", deleted)
         self._many(
             "INSERT INTO story_topics (topic, story_id, published) VALUES (?, ?, ?) "
             "ON CONFLICT (topic, story_id) DO UPDATE SET published = excluded.published",
-            [(t, story_id, primary[1]) for t in topics],
+            topic_rows,
         )
-        touched.update(topics)
-        touched.update(old_topics)
 
     # ------------------------------------------------------------------ reading back
     @staticmethod

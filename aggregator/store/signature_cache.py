@@ -1,0 +1,89 @@
+"""Signatures of stored records kept in memory while a run stores, so candidates are not fetched twice.
+
+The hashes live as rows of one uint16 matrix: comparing a batch's records with thousands of candidates
+is then one fancy-indexing copy, not a join of thousands of small byte strings (the candidates of a
+first poll add up to hundreds of MB).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import KeysView, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported on first use: a run where every feed answers 304 never needs it
+    import numpy as np
+    import numpy.typing as npt
+
+    U16 = npt.NDArray[np.uint16]
+    F64 = npt.NDArray[np.float64]
+
+_HEADER = struct.Struct("<IH")  # as dedupe.Signature.to_bytes: shingle count, number of hashes
+
+
+class SignatureCache:
+    """ref -> (story id, shingle count, hashes), at most `capacity` records (then it starts afresh).
+
+    A record's story never changes once stored, so an entry stays true as long as it is kept.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: dict[int, tuple[str, int, int]] = {}  # ref -> (story id, shingle count, matrix row)
+        self._matrix: U16 | None = None
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, ref: object) -> bool:
+        return ref in self._entries
+
+    def keys(self) -> KeysView[int]:
+        return self._entries.keys()
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def story_of(self, ref: int) -> str | None:
+        entry = self._entries.get(ref)
+        return entry[0] if entry is not None else None
+
+    def add(self, ref: int, story_id: str, blob: bytes) -> None:
+        """Keep a signature as `Signature.to_bytes` wrote it."""
+        import numpy as np
+
+        size, count = _HEADER.unpack_from(blob)
+        matrix = self._matrix
+        if ref in self._entries and matrix is not None and count == matrix.shape[1]:
+            row = self._entries[ref][2]
+        else:
+            row = len(self._entries)
+            if matrix is None or row >= matrix.shape[0] or count != matrix.shape[1]:
+                matrix = self._grow(row, count)
+                row = len(self._entries)  # 0 when the width changed and it started afresh
+        matrix[row] = np.frombuffer(blob, dtype="<u2", count=count, offset=_HEADER.size)
+        self._entries[ref] = (story_id, size, row)
+
+    def _grow(self, rows: int, width: int) -> U16:
+        import numpy as np
+
+        old = self._matrix
+        if old is None or width != old.shape[1]:  # another signature width: start afresh (never in one store)
+            self._entries.clear()
+            old = np.empty((0, width), dtype=np.uint16)
+            rows = 0
+        bigger = np.empty((min(max(1024, 2 * (rows + 1)), max(self.capacity, rows + 1)), width), dtype=np.uint16)
+        bigger[: old.shape[0]] = old
+        self._matrix = bigger
+        return bigger
+
+    def known(self, refs: Sequence[int]) -> tuple[list[int], list[str], U16, F64]:
+        """Of `refs`, those kept (in order), their story ids, hashes (one row each) and shingle counts."""
+        import numpy as np
+
+        kept = [ref for ref in refs if ref in self._entries]
+        entries = [self._entries[ref] for ref in kept]
+        rows = np.fromiter((e[2] for e in entries), dtype=np.intp, count=len(entries))
+        sizes = np.fromiter((e[1] for e in entries), dtype=np.float64, count=len(entries))
+        matrix = self._matrix if self._matrix is not None else np.empty((0, 0), dtype=np.uint16)
+        return kept, [e[0] for e in entries], matrix[rows], sizes

@@ -1,0 +1,49 @@
+"""The store's in-memory signature cache gives back exactly the signatures it was given."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aggregator.dedupe import make_signature
+from aggregator.dedupe.near import Signature
+from aggregator.store.signature_cache import SignatureCache
+
+
+def _sig(seed: int, width: int = 256) -> Signature:
+    hashes = np.random.default_rng(seed).integers(0, 1 << 16, size=width, dtype=np.uint16)
+    return Signature(hashes, 100 + seed)
+
+
+def test_known_returns_kept_refs_in_the_order_asked_with_their_hashes_and_sizes() -> None:
+    cache = SignatureCache(capacity=10_000)
+    sigs = {ref: _sig(ref) for ref in range(3000)}  # past the first matrix size: it must grow
+    for ref, sig in sigs.items():
+        cache.add(ref, f"story-{ref % 7}", sig.to_bytes())
+    kept, stories, hashes, sizes = cache.known([2999, 5, 123456, 1500])
+    assert kept == [2999, 5, 1500]
+    assert stories == ["story-3", "story-5", "story-2"]
+    for row, ref in enumerate(kept):
+        assert np.array_equal(hashes[row], sigs[ref].hashes)
+        assert sizes[row] == sigs[ref].size
+    assert len(cache) == 3000 and 5 in cache and cache.story_of(5) == "story-5" and cache.story_of(-1) is None
+
+
+def test_a_real_signature_round_trips_and_clear_starts_afresh() -> None:
+    sig = make_signature("Title", " ".join(f"word{i} fair hall" for i in range(60)), "en")
+    assert sig is not None
+    cache = SignatureCache(capacity=100)
+    cache.add(42, "s", sig.to_bytes())
+    _, _, hashes, sizes = cache.known([42])
+    assert np.array_equal(hashes[0], sig.hashes) and sizes[0] == sig.size
+    cache.clear()
+    assert len(cache) == 0 and cache.known([42])[0] == []
+    cache.add(7, "t", _sig(1).to_bytes())
+    assert cache.known([7])[1] == ["t"]
+
+
+def test_a_signature_of_another_width_replaces_what_was_kept() -> None:
+    cache = SignatureCache(capacity=100)
+    cache.add(1, "a", _sig(1).to_bytes())
+    cache.add(2, "b", _sig(2, width=128).to_bytes())
+    kept, stories, hashes, _ = cache.known([1, 2])
+    assert kept == [2] and stories == ["b"] and hashes.shape == (1, 128)
