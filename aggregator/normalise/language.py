@@ -44,10 +44,15 @@ def _identifier() -> Any:
         return _model
 
 
-def choose_language(*declared: str | None, text: str) -> str | None:
-    """The first usable declared tag, else detection on `text`."""
+def declared_language(*declared: str | None) -> str | None:
+    """The first usable declared tag, or None."""
     for value in declared:
         tag = primary_tag(value)
         if tag:
             return tag
-    return detect_language(text)
+    return None
+
+
+def choose_language(*declared: str | None, text: str) -> str | None:
+    """The first usable declared tag, else detection on `text`."""
+    return declared_language(*declared) or detect_language(text)

@@ -50,6 +50,11 @@ def _canonical(url: str, base: str | None) -> str:
         url = _CONTROL.sub("", url)
     if base and not url.startswith(("http://", "https://")):
         url = urljoin(base, url)
+    return _canonical_simple(url) or _canonical_full(url)
+
+
+def _canonical_full(url: str) -> str:
+    """The general path: urlsplit, port and dot-segment clean-up, trackers, then w3lib."""
     try:
         parts = urlsplit(url)
         netloc = _netloc(parts) if ":" in parts.netloc or "@" in parts.netloc else parts.netloc
@@ -66,6 +71,52 @@ def _canonical(url: str, base: str | None) -> str:
             query = urlencode(kept)
     rebuilt = urlunsplit((parts.scheme, netloc, path or ("/" if netloc else ""), query, ""))
     return str(canonicalize_url(rebuilt))  # lowercases scheme and host, sorts and percent-encodes the query
+
+
+# An http(s) URL whose every part w3lib would leave as it is: an ASCII host, a decimal port, a path of
+# characters safe in a path (no "%" to re-encode, no ";" params) and a query of unreserved characters.
+_SIMPLE_URL = re.compile(
+    r"(https?)://([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?"
+    r"(/[-A-Za-z0-9._~!$&'()*+,=:@/]*)?"
+    r"(?:\?([-A-Za-z0-9._~=&]*))?"
+    r"(?:#.*)?",
+    re.DOTALL,
+)
+
+
+def _canonical_simple(url: str) -> str | None:
+    """_canonical_full's result for the common, already clean URL, without urllib or w3lib; None otherwise.
+
+    Every step of the full path is the identity on such a URL except: the host is lowercased, a default
+    port dropped, an empty path becomes "/", empty query fields go, a field without "=" gains one,
+    trackers are removed and the fields are sorted (by code point, which for ASCII is w3lib's byte order).
+    """
+    m = _SIMPLE_URL.fullmatch(url)
+    if m is None:
+        return None
+    scheme, host, port, path, query = m.groups()
+    if path is None:
+        path = "/"
+    elif "/." in path:
+        return None  # dot segments: leave them to the full path
+    netloc = host.lower()
+    if port is not None:
+        number = int(port)
+        if number > 65535:
+            return None  # urlsplit refuses it; the full path knows what to do
+        if number != _DEFAULT_PORTS[scheme]:
+            netloc = f"{netloc}:{number}"
+    if not query:
+        return f"{scheme}://{netloc}{path}"
+    pairs = [field.partition("=") for field in query.split("&") if field]
+    if any("=" in value for _, _, value in pairs):
+        return None  # w3lib would percent-encode the second "="
+    campaign = any(key.lower().startswith("utm_") for key, _, _ in pairs)
+    kept = sorted((key, value) for key, _, value in pairs
+                  if not is_tracking_param(key) and not (campaign and key.lower() in CAMPAIGN_COMPANIONS))
+    if not kept:
+        return f"{scheme}://{netloc}{path}"
+    return f"{scheme}://{netloc}{path}?" + "&".join(f"{key}={value}" for key, value in kept)
 
 
 def _netloc(parts: SplitResult) -> str:

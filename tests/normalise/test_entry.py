@@ -63,6 +63,16 @@ def test_relative_link_resolves_against_the_entry_base() -> None:
     assert 'src="https://cdn.example.org/press/pic.png"' in a.content_html
 
 
+def test_memoised_bases_depend_on_both_the_base_and_the_fetched_url() -> None:
+    raw = RawEntry(title="t", link="item.html", base_url="press/")
+    for fetched in ("https://a.example.com/feeds/x.xml", "https://b.example.com/y/z.xml", "https://a.example.com/feeds/x.xml"):
+        a = normalise_entry(raw, SRC, fetched_url=fetched, now=NOW)
+        assert a is not None and a.url == fetched.rsplit("/", 1)[0] + "/press/item.html"
+    for base in ("https://one.example.com/", " https://two.example.com/p/ ", "https://one.example.com/"):
+        b = full(replace(raw, base_url=base))
+        assert b.url == base.strip() + "item.html"
+
+
 def test_javascript_link_is_not_an_article_url() -> None:
     a = full(RawEntry(title="Only a title", link="javascript:void(0)"))
     assert a.url == FEED

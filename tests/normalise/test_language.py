@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.normalise.language import choose_language, detect_language, primary_tag
+from aggregator.normalise.language import choose_language, declared_language, detect_language, primary_tag
 
 
 @pytest.mark.parametrize(("tag", "primary"), [
@@ -25,3 +25,11 @@ def test_detection_when_nothing_is_declared() -> None:
 
 def test_short_texts_are_not_guessed() -> None:
     assert detect_language("Hall 3") is None
+
+
+@pytest.mark.parametrize("declared", [(None, None, None), ("english", "", None), (None, "pt-BR", "de"), ("xx-1", "de")])
+def test_declared_language_is_the_declared_half_of_choose_language(declared: tuple[str | None, ...]) -> None:
+    text = "The exhibition opens on Monday with more than 500 exhibitors."
+    expected = choose_language(*declared, text=text)
+    assert (declared_language(*declared) or detect_language(text)) == expected
+    assert declared_language(*declared) == next((primary_tag(d) for d in declared if primary_tag(d)), None)
