@@ -72,7 +72,10 @@ class SignatureCache:
             self._entries.clear()
             old = np.empty((0, width), dtype=np.uint16)
             rows = 0
-        bigger = np.empty((min(max(1024, 2 * (rows + 1)), max(self.capacity, rows + 1)), width), dtype=np.uint16)
+        # the whole capacity (and a quarter more: a call may add some before the next clear) at once, as
+        # untouched memory that only rows written take up; past that, a quarter more at a time
+        size = max(self.capacity + self.capacity // 4, rows + rows // 4 + 1)
+        bigger = np.empty((size, width), dtype=np.uint16)
         bigger[: old.shape[0]] = old
         self._matrix = bigger
         return bigger
