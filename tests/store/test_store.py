@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,20 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_unknown_database_url_is_explained() -> None:
     with pytest.raises(StoreError, match="sqlite:///"):
         open_store("mysql://nope")
+
+
+def test_plain_text_is_derived_from_the_html_not_stored(store: SqlStore) -> None:
+    """The text of a record is the text of its HTML: stored once (as HTML), read back the same."""
+    from aggregator.normalise.html import html_to_text
+
+    html = "<p>Hall 3 opens:</p><ul><li>robots &amp; drones</li><li>5G</li></ul><p>Visitors: 10,000.</p>"
+    article = replace(make_article(1), content_html=html, summary_html="", text=html_to_text(html))
+    store.ingest("a", [article], NOW)
+    (back,) = list(store.iter_articles())
+    assert back.text == article.text == "Hall 3 opens: robots & drones 5G Visitors: 10,000."
+    (stored,) = store._exec("SELECT text FROM articles").fetchone()
+    assert stored == ""
+    store._exec("UPDATE articles SET text = ?", ("text kept by an older version",))  # rows stored before
+    store._conn.commit()
+    (old,) = list(store.iter_articles())
+    assert old.text == "text kept by an older version"
