@@ -15,7 +15,6 @@ from aggregator.dedupe.near import (
     is_same_story,
     make_signature,
     similarity,
-    split_bytes,
 )
 
 __all__ = [
@@ -28,5 +27,4 @@ __all__ = [
     "is_same_story",
     "make_signature",
     "similarity",
-    "split_bytes",
 ]

@@ -231,12 +231,6 @@ def best_matches(new: npt.NDArray[np.uint16], new_sizes: npt.NDArray[np.float64]
     return best, best_score
 
 
-def split_bytes(b: bytes) -> tuple[int, bytes]:
-    """(shingle count, the raw uint16 hashes) of a stored signature, without building arrays."""
-    size, count = _HEADER.unpack_from(b)
-    return size, b[_HEADER.size : _HEADER.size + 2 * count]
-
-
 def is_same_story(a: Signature, b: Signature, *, threshold: float = DEFAULT_THRESHOLD,
                   containment: float = DEFAULT_CONTAINMENT) -> bool:
     """Whether `a` and `b` are copies of one story (the rule is `_scores`, which the store applies in bulk)."""

@@ -230,10 +230,11 @@ def _is_content(tokens: U64) -> npt.NDArray[np.bool_]:
 
 
 def sorted_shingle_hashes(tokens: U64, k: int) -> U64:
-    """`shingle_hashes` with the repeats left in.
+    """Sorted hashes of every run of `k` consecutive tokens (the whole text when shorter), repeats left in.
 
-    For `make_signature`, which needs only each bin's minimum and the `distinct_count`: both are as easy to
-    read off the sorted hashes with repeats, and deduplicating costs several numpy calls.
+    Runs made only of stopwords are left out (see STOPWORDS). Repeats stay because `make_signature` needs
+    only each bin's minimum and the `distinct_count`, both as easy to read off with them, and removing
+    them costs several numpy calls.
     """
     n = tokens.size
     if n == 0:
@@ -255,17 +256,3 @@ def sorted_shingle_hashes(tokens: U64, k: int) -> U64:
 def distinct_count(hashes: U64) -> int:
     """Number of distinct values in sorted `hashes`."""
     return int(np.count_nonzero(hashes[1:] != hashes[:-1])) + 1 if hashes.size else 0
-
-
-def shingle_hashes(tokens: U64, k: int) -> U64:
-    """Sorted distinct hashes of every run of `k` consecutive tokens (the whole text when shorter).
-
-    Runs made only of stopwords are left out (see STOPWORDS).
-    """
-    hashes = sorted_shingle_hashes(tokens, k)
-    if hashes.size == 0:
-        return hashes
-    keep = np.empty(hashes.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(hashes[1:], hashes[:-1], out=keep[1:])
-    return hashes[keep]
