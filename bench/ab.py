@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""First poll, this checkout against an earlier commit, run alternately: the fair way to compare speed here.
+
+    .venv/bin/python bench/ab.py BASE_COMMIT [--pairs 3] [--feeds 1000] [--entries 50]
+
+This machine's speed drifts by about 10% within an hour, so two figures taken at different times do not
+say which code is faster. This checks BASE_COMMIT out into a git worktree under bench/work/, then runs
+the benchmark's first poll (bench/run.py's farm, server and sources.yaml) with the old and the new code in
+turn, `--pairs` times, each on an empty database, and prints the median wall, CPU and peak RSS of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import run  # noqa: E402  (bench/run.py: farm, server, sources.yaml)
+
+# Runs one `aggregator run` and reports its children's rusage: each measurement in a process of its own,
+# so a peak RSS is that run's and not the largest of all runs so far.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+wall = time.perf_counter() - started
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall_s": wall, "cpu_s": use.ru_utime + use.ru_stime, "peak_rss_mb": use.ru_maxrss / 1024,
+                  "exit": proc.returncode, "new": sum(int(p.split("=")[1]) for p in proc.stderr.split()
+                                                      if p.startswith("new="))}))
+"""
+
+
+def worktree(commit: str) -> Path:
+    sha = subprocess.run(["git", "rev-parse", "--short", commit], cwd=run.REPO, check=True, capture_output=True,
+                         text=True).stdout.strip()
+    path = run.WORK / f"ab-{sha}"
+    if not path.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(path), sha], cwd=run.REPO, check=True,
+                       capture_output=True)
+    return path
+
+
+def first_poll(code: Path, config: Path) -> dict[str, float]:
+    for stale in ("feeds-state", "feeds-output"):
+        subprocess.run(["rm", "-rf", str(config.parent / stale)], check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, sys.executable, "-m", "aggregator", "run", "--all", "--no-progress", "-c",
+         str(config)],
+        cwd=config.parent, capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(code)},
+    )
+    result: dict[str, float] = json.loads(out.stdout)
+    if result["exit"] != 0:
+        raise SystemExit(f"the first poll with the code in {code} exited {result['exit']}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("base", help="the commit to compare with (e.g. HEAD~3)")
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--entries", type=int, default=50)
+    parser.add_argument("--port", type=int, default=8089)
+    args = parser.parse_args()
+    if not run.FARM_TOOLS.is_dir():
+        raise SystemExit(f"../shared/feedfarm not found at {run.FARM_TOOLS}: the benchmark needs it")
+    run.WORK.mkdir(exist_ok=True)
+    farm = run.generate(args.feeds, args.entries, 20, args.port)
+    run_dir = run.WORK / "ab-run"
+    run_dir.mkdir(exist_ok=True)
+    run.write_config(run_dir / "feeds.yaml", (farm / "public" / "feeds.txt").read_text().split(), "feed", "feeds")
+    codes = {"base": worktree(args.base), "new": run.REPO}
+    server, _ = run.start_server(farm, args.port)
+    results: dict[str, list[dict[str, float]]] = {"base": [], "new": []}
+    try:
+        for pair in range(args.pairs):
+            for label, code in codes.items():
+                r = first_poll(code, run_dir / "feeds.yaml")
+                results[label].append(r)
+                print(f"pair {pair + 1} {label:4s}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.1f} s CPU, "
+                      f"{r['peak_rss_mb']:.0f} MB, {r['new']:.0f} records", flush=True)
+    finally:
+        run.stop_server(farm, server)
+    medians = {label: {k: statistics.median(r[k] for r in rs) for k in ("wall_s", "cpu_s", "peak_rss_mb")}
+               for label, rs in results.items()}
+    b, n = medians["base"], medians["new"]
+    print(f"\nmedian of {args.pairs}: base {args.base}: {b['wall_s']:.2f} s wall, {b['cpu_s']:.1f} s CPU, "
+          f"{b['peak_rss_mb']:.0f} MB; this checkout: {n['wall_s']:.2f} s wall ({n['wall_s'] / b['wall_s'] - 1:+.1%}), "
+          f"{n['cpu_s']:.1f} s CPU ({n['cpu_s'] / b['cpu_s'] - 1:+.1%}), {n['peak_rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
