@@ -12,8 +12,7 @@ turn, `--pairs` times, each on an empty database, and prints the median wall, CP
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,19 +22,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import run  # noqa: E402  (bench/run.py: farm, server, sources.yaml)
-
-# Runs one `aggregator run` and reports its children's rusage: each measurement in a process of its own,
-# so a peak RSS is that run's and not the largest of all runs so far.
-_MEASURE = """
-import json, resource, subprocess, sys, time
-started = time.perf_counter()
-proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-wall = time.perf_counter() - started
-use = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"wall_s": wall, "cpu_s": use.ru_utime + use.ru_stime, "peak_rss_mb": use.ru_maxrss / 1024,
-                  "exit": proc.returncode, "new": sum(int(p.split("=")[1]) for p in proc.stderr.split()
-                                                      if p.startswith("new="))}))
-"""
 
 
 def worktree(commit: str) -> Path:
@@ -49,16 +35,12 @@ def worktree(commit: str) -> Path:
 
 
 def first_poll(code: Path, config: Path) -> dict[str, float]:
+    """A first poll (an empty database) with the package in `code`."""
     for stale in ("feeds-state", "feeds-output"):
-        subprocess.run(["rm", "-rf", str(config.parent / stale)], check=True)
-    out = subprocess.run(
-        [sys.executable, "-c", _MEASURE, sys.executable, "-m", "aggregator", "run", "--all", "--no-progress", "-c",
-         str(config)],
-        cwd=config.parent, capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(code)},
-    )
-    result: dict[str, float] = json.loads(out.stdout)
+        shutil.rmtree(config.parent / stale, ignore_errors=True)
+    result = run.timed_run(config, "ab", code=code)
     if result["exit"] != 0:
-        raise SystemExit(f"the first poll with the code in {code} exited {result['exit']}")
+        raise SystemExit(f"the first poll with the code in {code} exited {result['exit']}: see {config.parent}/ab.log")
     return result
 
 
@@ -86,7 +68,7 @@ def main() -> None:
                 r = first_poll(code, run_dir / "feeds.yaml")
                 results[label].append(r)
                 print(f"pair {pair + 1} {label:4s}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.1f} s CPU, "
-                      f"{r['peak_rss_mb']:.0f} MB, {r['new']:.0f} records", flush=True)
+                      f"{r['peak_rss_mb']:.0f} MB, {r['new_records']:.0f} records", flush=True)
     finally:
         run.stop_server(farm, server)
     medians = {label: {k: statistics.median(r[k] for r in rs) for k in ("wall_s", "cpu_s", "peak_rss_mb")}

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import shutil
 import signal
 import socket
@@ -101,27 +100,41 @@ def write_config(path: Path, urls: list[str], kind: str, name: str) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def timed_run(config: Path, label: str) -> dict[str, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "aggregator", "run", "--all", "--no-progress", "-c", str(config)],
-                          cwd=config.parent, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    log = proc.stderr
-    (config.parent / f"{label}.log").write_text(log, encoding="utf-8")
+# Runs one command and reports the rusage of its process tree. Each run is measured from a process of its
+# own: RUSAGE_CHILDREN's peak RSS is the largest of every child so far, so measured from here the second
+# poll would report the first poll's peak.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+with open(sys.argv[1], "w", encoding="utf-8") as log:
+    code = subprocess.run(sys.argv[2:], stderr=log, stdout=subprocess.DEVNULL).returncode
+wall = time.perf_counter() - started
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "cpu": use.ru_utime + use.ru_stime, "rss": use.ru_maxrss / 1024, "exit": code}))
+"""
+
+
+def timed_run(config: Path, label: str, code: Path = REPO) -> dict[str, float]:
+    """`aggregator run --all` over `config` with the package found in `code` (this checkout by default)."""
+    log_path = config.parent / f"{label}.log"
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(log_path),
+         sys.executable, "-m", "aggregator", "run", "--all", "--no-progress", "-c", str(config)],
+        cwd=config.parent, capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(code)},
+    )
+    usage = json.loads(proc.stdout)
+    log = log_path.read_text(encoding="utf-8")
     new = sum(int(n) for n in re.findall(r" new=(\d+)", log))
     pages = sum(int(n) for n in re.findall(r" pages=(\d+)", log))
     errors = len(re.findall(r"status=(?:error|broken)", log))
     return {
-        "wall_s": round(wall, 2),
-        "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
-        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "wall_s": round(usage["wall"], 2),
+        "cpu_s": round(usage["cpu"], 2),
+        "peak_rss_mb": round(usage["rss"], 1),
         "new_records": new,
         "pages": pages,
         "errors": errors,
-        "exit": proc.returncode,
+        "exit": usage["exit"],
     }
 
 
