@@ -28,11 +28,6 @@ def alnum_runs(text: str) -> list[str]:
     return _spaced(text).decode("utf-8", "surrogatepass").split()
 
 
-def joined_runs(text: str) -> bytes:
-    """The runs joined by single spaces, as UTF-8: what a hash of the words takes."""
-    return b" ".join(_spaced(text).split())
-
-
 def fold(text: str) -> str:
     """NFKC + casefold ("ＡＩ" -> "ai"): the form in which exact dedupe and topic matching compare texts."""
     return text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aggregator.normalise.ids import fold_text, text_hash
-from aggregator.normalise.words import alnum_runs, joined_runs
+from aggregator.normalise.words import alnum_runs, fold, folded_runs
 
 WORD = re.compile(r"[^\W_]+")
 NON_WORD = re.compile(r"[\W_]+")
@@ -17,7 +17,9 @@ NON_WORD = re.compile(r"[\W_]+")
 @given(st.text(max_size=200))
 def test_same_runs_as_the_regular_expressions(text: str) -> None:
     assert alnum_runs(text) == WORD.findall(text)
-    assert joined_runs(text) == NON_WORD.sub(" ", text).strip().encode("utf-8", "surrogatepass")
+    folded, runs = folded_runs(text)
+    assert folded == fold(text)
+    assert b" ".join(runs) == NON_WORD.sub(" ", folded).strip().encode("utf-8", "surrogatepass")
 
 
 def test_news_text_with_typographic_punctuation() -> None:
