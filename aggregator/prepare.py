@@ -52,14 +52,10 @@ def to_articles(entries: Sequence[RawEntry], source: Source, classifier: Classif
 
 
 def signatures_of(articles: Sequence[Article]) -> dict[str, dedupe.Signature | None]:
-    """Signatures with their band keys: computed here, in a worker, the store's process is spared them."""
+    """Signatures, which carry their band keys: computed here, in a worker, the store's process is spared them."""
     from aggregator import dedupe
 
-    out: dict[str, dedupe.Signature | None] = {}
-    for a in articles:
-        sig = dedupe.make_signature(a.title, a.text, a.language)
-        out[a.uid] = sig.with_keys() if sig is not None else None
-    return out
+    return {a.uid: dedupe.make_signature(a.title, a.text, a.language) for a in articles}
 
 
 def prepare_feed(body: bytes, source: Source, classifier: Classifier, *, url: str, content_type: str | None,

@@ -435,7 +435,7 @@ class SqlStore:
              a.text_hash, topics, now_ts, old.uid),
         )
         touched.update(_split_topics(old.topics))
-        self._refresh_story(old.story_id, touched, updated_at=new_updated)
+        self._refresh_stories({old.story_id: new_updated}, touched)
         return True
 
     # ------------------------------------------------------------------ stories
@@ -620,9 +620,6 @@ class SqlStore:
         found = _dedupe().best_match(sig, hashes, sizes, threshold=self._settings.dedupe_threshold,
                                      containment=self._settings.dedupe_containment)
         return stories[found[0]] if found is not None and found[1] > to_beat else None
-
-    def _refresh_story(self, story_id: str, touched: set[str], *, updated_at: int, created: int = 0) -> None:
-        self._refresh_stories({story_id: updated_at}, touched, created=created)
 
     def _refresh_stories(self, updated_at: Mapping[str, int], touched: set[str], *, created: int = 0) -> None:
         """Recompute stories' primary copy, dates and topics from their members (ids never change).
