@@ -200,6 +200,7 @@ def run_once(config: Config, store: SqlStore, *, now: datetime | None = None, fo
         cpu.close()
         if own_fetcher:
             fetcher.close()
+    store.merge_pending_bands()
     written: list[Path] = publish_feeds(config, store) if publish else []
     return RunReport(outcomes=tuple(sorted(outcomes, key=lambda o: o.source_id)),
                      feeds_written=tuple(str(p) for p in written), elapsed=time.monotonic() - started)

@@ -108,6 +108,12 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         3,
         ["ALTER TABLE source_state ADD COLUMN configured_url TEXT"],
     ),
+    (
+        # A run's LSH rows wait here (a blob a source: an append costs one page) until they are merged into
+        # `bands` in key order at the end of the run (SQLite; see store/recent_bands.py)
+        4,
+        ["CREATE TABLE IF NOT EXISTS pending_bands (rows {blob} NOT NULL)"],
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

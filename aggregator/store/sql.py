@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aggregator.errors import StoreError
 from aggregator.records import Article, Settings, SourceState, StoryView, Validators
 from aggregator.store.base import IngestItem, IngestResult
+from aggregator.store.recent_bands import RecentBands, decode_rows, encode_rows
 from aggregator.store.schema import LATEST, MIGRATIONS
 from aggregator.store.signature_cache import SignatureCache
 
@@ -119,6 +120,7 @@ _STATE_COLUMNS = (
 _DERIVED_TEXT = ""
 _FULL_BUCKET = [0] * BUCKET_CAP  # stands for a bucket known to be full, without fetching it
 _SIGNATURE_CACHE = 60_000  # records' signatures kept in memory (~0.7 KB each) for lookups by later sources
+_RECENT_BANDS = 1_500_000  # LSH rows (24 bytes each) kept in memory before a merge into `bands`
 
 
 class SqlStore:
@@ -133,7 +135,13 @@ class SqlStore:
         self._signatures = SignatureCache(_SIGNATURE_CACHE)
         self._states: tuple[int, dict[str, SourceState]] | None = None  # (data_version, states): SQLite only
         self._full_buckets: set[int] = set()  # band keys known to hold BUCKET_CAP stories: not fetched again
+        # SQLite has one writer at a time (the run lock), so the rows it has not merged yet are all in its
+        # memory; PostgreSQL workers share the index and write into it directly.
+        self._recent = RecentBands() if dialect.name == "sqlite" else None
+        self._bands_empty = False  # nothing indexed yet: look-ups need not ask the database (SQLite)
         self._migrate()
+        if self._recent is not None:
+            self._index_pending_bands()
 
     # ------------------------------------------------------------------ plumbing
     def _exec(self, statement: str, params: Sequence[Any] = ()) -> Any:
@@ -141,8 +149,8 @@ class SqlStore:
         cur.execute(self._dialect.sql(statement), tuple(params))
         return cur
 
-    def _many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
+    def _many(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        if not isinstance(rows, Sequence) or rows:
             cur = self._conn.cursor()
             cur.executemany(self._dialect.sql(statement), rows)
 
@@ -196,6 +204,8 @@ class SqlStore:
 
     def close(self) -> None:
         with self._lock:
+            if self._recent:
+                self.merge_pending_bands()
             self._conn.close()
 
     # ------------------------------------------------------------------ polling state
@@ -337,29 +347,40 @@ class SqlStore:
     def ingest_many(self, items: Sequence[IngestItem], now: datetime) -> list[IngestResult | Exception]:
         with self._lock:
             try:
-                results, state_rows = self._ingest_items(items, now)
-                self._conn.commit()
-                self._remember_states(state_rows)
-                return results
+                results = self._ingest_and_commit(items, now)
             except Exception:
-                self._conn.rollback()
                 if len(items) == 1:
                     raise
-            except BaseException:
-                self._conn.rollback()
-                raise
+            else:
+                self._merge_if_recent_is_full()
+                return results
             # One source spoilt the batch: store them one by one so only that one fails.
             singles: list[IngestResult | Exception] = []
             for item in items:
                 try:
-                    results, state_rows = self._ingest_items([item], now)
-                    self._conn.commit()
-                    self._remember_states(state_rows)
-                    singles.extend(results)
+                    singles.extend(self._ingest_and_commit([item], now))
                 except Exception as exc:
-                    self._conn.rollback()
                     singles.append(exc)
+            self._merge_if_recent_is_full()
             return singles
+
+    def _ingest_and_commit(self, items: Sequence[IngestItem], now: datetime) -> list[IngestResult | Exception]:
+        try:
+            results, state_rows = self._ingest_items(items, now)
+            self._conn.commit()
+        except BaseException:
+            self._conn.rollback()
+            if self._recent is not None:
+                self._recent.rollback()
+            raise
+        if self._recent is not None:
+            self._recent.commit()
+        self._remember_states(state_rows)
+        return results
+
+    def _merge_if_recent_is_full(self) -> None:
+        if self._recent is not None and len(self._recent) >= _RECENT_BANDS:
+            self.merge_pending_bands()
 
     def _ingest_items(self, items: Sequence[IngestItem],
                       now: datetime) -> tuple[list[IngestResult | Exception], list[tuple[Any, ...]]]:
@@ -504,10 +525,45 @@ class SqlStore:
         )
         self._many("INSERT INTO signatures (ref, story_id, signature) VALUES (?, ?, ?) "
                    "ON CONFLICT (ref) DO NOTHING", signature_rows)
-        self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
-                   "ON CONFLICT (band_key, published, ref) DO NOTHING", band_rows)
+        self._write_band_rows(band_rows)
         self._write_new_stories(minted, priority, now_ts, touched)
         self._refresh_stories(joined, touched, created=now_ts)
+
+    def _write_band_rows(self, rows: list[tuple[int, int, int]]) -> None:
+        if self._recent is None:  # PostgreSQL: other workers must see the rows as soon as they commit
+            self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
+                       "ON CONFLICT (band_key, published, ref) DO NOTHING", rows)
+        elif rows:
+            self._exec("INSERT INTO pending_bands (rows) VALUES (?)", (encode_rows(rows),))
+            self._recent.add(rows)
+
+    def merge_pending_bands(self) -> None:
+        """Move the LSH rows written since the last merge into the `bands` index, in key order, in one
+        transaction: each index page is written once, however many batches the run committed."""
+        with self._lock:
+            if self._recent is None:
+                return
+            try:
+                self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
+                           "ON CONFLICT (band_key, published, ref) DO NOTHING", self._recent.sorted_rows())
+                self._exec("DELETE FROM pending_bands")
+                self._conn.commit()
+            except BaseException:
+                self._conn.rollback()
+                raise
+            self._bands_empty = self._bands_empty and not self._recent
+            self._recent.clear()
+
+    def _index_pending_bands(self) -> None:
+        """At open: the rows a killed run left in `pending_bands` (its records are stored) go into `bands`."""
+        assert self._recent is not None
+        for (blob,) in self._exec("SELECT rows FROM pending_bands").fetchall():
+            self._recent.add(decode_rows(bytes(blob)))
+        self._recent.commit()
+        if self._recent:
+            self.merge_pending_bands()
+        self._bands_empty = not self._exec("SELECT 1 FROM bands LIMIT 1").fetchone()
+        self._conn.commit()
 
     def _remember(self, ref: int, story_id: str, blob: bytes) -> None:
         self._signatures.add(ref, story_id, blob)
@@ -543,8 +599,7 @@ class SqlStore:
         wanted = set(keys)
         known_full = wanted & full
         wanted -= known_full
-        missing: set[int] = set()
-        for chunk in _chunks(list(wanted)):
+        for chunk in _chunks([] if self._bands_empty else list(wanted)):
             # one row per bucket, its refs joined by the database: far fewer Python objects than a row a ref
             rows = self._exec(
                 f"SELECT band_key, {self._dialect.join_refs} FROM bands WHERE band_key IN ({self._in(len(chunk))}) "
@@ -552,12 +607,17 @@ class SqlStore:
                 [*chunk, window_start, window_end],
             ).fetchall()
             for key, joined in rows:
-                refs = list(map(int, joined.split(",")))
-                found[key] = refs
-                if len(refs) >= BUCKET_CAP:
-                    full.add(key)
-                else:
-                    missing.update(refs)
+                found[key] = list(map(int, joined.split(",")))
+        if self._recent is not None:
+            for key, refs in self._recent.lookup(list(wanted), window_start, window_end).items():
+                stored = found.get(key)
+                found[key] = refs if stored is None else stored + refs
+        missing: set[int] = set()
+        for key, refs in found.items():
+            if len(refs) >= BUCKET_CAP:
+                full.add(key)
+            else:
+                missing.update(refs)
         found.update(dict.fromkeys(known_full, _FULL_BUCKET))
         missing -= self._signatures.keys()
         for chunk in _chunks(list(missing)):

@@ -214,3 +214,53 @@ def test_plain_text_is_derived_from_the_html_not_stored(store: SqlStore) -> None
     store._conn.commit()
     (old,) = list(store.iter_articles())
     assert old.text == "text kept by an older version"
+
+
+def _copy_of(n: int, source: str) -> Article:
+    copy_text = "SHENZHEN, June 3 (Wire) -- " + body(n) + " Reporting by the wire desk."
+    return make_article(n, source, title="Fair opens with record crowd", text=copy_text, hours=-2)
+
+
+def test_a_copy_in_a_later_run_finds_the_story_through_the_merged_index(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    first = open_store(url, Settings())
+    first.ingest("a", [make_article(7)], NOW)
+    first.close()  # the run's rows go into `bands`
+    with sqlite3.connect(tmp_path / "a.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM pending_bands").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM bands").fetchone()[0] > 0
+    second = open_store(url, Settings())
+    second.ingest("b", [_copy_of(7, "b")], NOW)
+    (story,) = second.stories_for_feed(None, 10)
+    assert {m.source_id for m in story.members} == {"a", "b"}
+    second.close()
+
+
+def test_a_killed_run_leaves_its_rows_pending_and_the_next_open_indexes_them(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    killed = open_store(url, Settings())
+    killed.ingest("a", [make_article(7), make_article(8)], NOW)  # committed, never merged: as if killed here
+    with sqlite3.connect(tmp_path / "a.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM pending_bands").fetchone() == (1,)  # a blob per source and batch
+        assert db.execute("SELECT COUNT(*) FROM bands").fetchone() == (0,)
+    restarted = open_store(url, Settings())
+    with sqlite3.connect(tmp_path / "a.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM pending_bands").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM bands").fetchone()[0] > 0
+    restarted.ingest("b", [_copy_of(8, "b")], NOW)
+    stories = restarted.stories_for_feed(None, 10)
+    assert sorted(len(s.members) for s in stories) == [1, 2]
+    restarted.close()
+
+
+def test_a_rolled_back_record_is_never_a_candidate(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(store, "_write_new_stories", boom)
+    with pytest.raises(RuntimeError):
+        store.ingest("a", [make_article(2)], NOW)
+    monkeypatch.undo()
+    store.ingest("b", [_copy_of(2, "b")], NOW)  # its original was rolled back: it starts a story of its own
+    (story,) = store.stories_for_feed(None, 10)
+    assert [m.source_id for m in story.members] == ["b"]

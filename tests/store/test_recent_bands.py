@@ -1,0 +1,81 @@
+"""The in-memory LSH rows answer look-ups exactly as the `bands` index would, and forget a rollback."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aggregator.store.recent_bands import RecentBands, decode_rows, encode_rows
+
+Row = tuple[int, int, int]
+rows_strategy = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 30), st.integers(0, 2**62)), max_size=60)
+
+
+def _sql_lookup(rows: list[Row], keys: list[int], start: int, end: int) -> dict[int, list[int]]:
+    """The reference: what the `bands` table and its primary key give back."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE bands (band_key INT, published INT, ref INT, PRIMARY KEY (band_key, published, ref))"
+               " WITHOUT ROWID")
+    db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?, ?)", rows)
+    found: dict[int, list[int]] = {}
+    for key, _, ref in db.execute("SELECT band_key, published, ref FROM bands WHERE published BETWEEN ? AND ? "
+                                  "ORDER BY band_key, published, ref", (start, end)):
+        if key in keys:
+            found.setdefault(key, []).append(ref)
+    return found
+
+
+def _unseen(rows: list[Row], seen: set[Row]) -> list[Row]:
+    """The same row twice would be one row of the index (its primary key), and the store never writes it twice."""
+    fresh = [r for r in dict.fromkeys(rows) if r not in seen]
+    seen.update(fresh)
+    return fresh
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches=st.lists(rows_strategy, max_size=5), open_rows=rows_strategy, keys=st.lists(st.integers(0, 45)),
+       start=st.integers(0, 15), span=st.integers(0, 30))
+def test_lookup_matches_the_index_across_commits_and_an_open_transaction(
+        batches: list[list[Row]], open_rows: list[Row], keys: list[int], start: int, span: int) -> None:
+    seen: set[Row] = set()
+    batches = [_unseen(b, seen) for b in batches]
+    open_rows = _unseen(open_rows, seen)
+    recent = RecentBands()
+    for batch in batches:
+        recent.add(batch)
+        recent.commit()
+    recent.add(open_rows)
+    everything = [r for b in batches for r in b] + open_rows
+    assert recent.lookup(keys, start, start + span) == _sql_lookup(everything, keys, start, start + span)
+    assert len(recent) == len(set(everything))
+
+
+def test_rollback_forgets_the_open_transaction_only() -> None:
+    recent = RecentBands()
+    recent.add([(1, 10, 100), (2, 10, 200)])
+    recent.commit()
+    recent.add([(1, 5, 300), (3, 10, 400)])
+    assert recent.lookup([1, 3], 0, 99) == {1: [300, 100], 3: [400]}  # oldest first
+    recent.rollback()
+    assert recent.lookup([1, 2, 3], 0, 99) == {1: [100], 2: [200]}
+    assert len(recent) == 2
+
+
+def test_sorted_rows_come_in_index_order_in_chunks() -> None:
+    rng = random.Random(3)
+    rows = list({(rng.randrange(50), rng.randrange(9), rng.randrange(10**6)) for _ in range(500)})
+    recent = RecentBands()
+    for start in range(0, len(rows), 70):
+        recent.add(rows[start : start + 70])
+        recent.commit()
+    assert list(recent.sorted_rows(chunk=64)) == sorted(rows)
+    recent.clear()
+    assert len(recent) == 0 and recent.lookup([r[0] for r in rows], 0, 9) == {}
+
+
+def test_rows_round_trip_through_their_blob() -> None:
+    rows = [(2**53 - 1, 1_700_000_000, 2**62 + 5), (0, 0, 0)]
+    assert decode_rows(encode_rows(rows)) == rows
