@@ -3,7 +3,7 @@
 Why: band keys are random, so each row written straight into the `bands` B-tree lands on a random page,
 and every commit rewrites most of the index (a 50,000-record first poll wrote ~300 MB of WAL and spent a
 third of the storing thread there). The store instead keeps a run's new rows here for look-ups, writes
-them to the unindexed `pending_bands` table as one blob a source (durable with their records: a killed
+them to the unindexed `pending_bands` table as one blob a transaction (durable with their records: a killed
 run's rows are indexed when the store is opened next), and merges them into `bands` in key order at the
 end of a run: each page of the index is then written once per run, not once per commit.
 
@@ -32,10 +32,14 @@ class RecentBands:
         self._refs: I64
         self._open: dict[int, list[tuple[int, int]]] = {}  # key -> [(published, ref)] of the open transaction
         self._open_rows: list[tuple[int, int, int]] = []
+        self._open_cache: I64 | None = None  # _open_rows as an array, made once for the blob and the merge
         self.clear()
 
     def __len__(self) -> int:
         return len(self._keys) + len(self._open_rows)
+
+    def has_open_rows(self) -> bool:
+        return bool(self._open_rows)
 
     def add(self, rows: Sequence[tuple[int, int, int]]) -> None:
         self._open_rows.extend(rows)
@@ -52,7 +56,7 @@ class RecentBands:
             return
         import numpy as np
 
-        new = np.array(self._open_rows, dtype=np.int64)
+        new = self._open_array()
         new = new[np.argsort(new[:, 0], kind="stable")]
         # where each new row goes in the merged columns: after the equal keys already there
         at = np.searchsorted(self._keys, new[:, 0], side="right") + np.arange(len(new))
@@ -63,9 +67,21 @@ class RecentBands:
         self._refs = _merged(self._refs, new[:, 2], old, at)
         self.rollback()
 
+    def open_blob(self) -> bytes:
+        """The open transaction's rows as the `pending_bands` table keeps them: little-endian int64 triples."""
+        return self._open_array().astype("<i8", copy=False).tobytes()
+
+    def _open_array(self) -> I64:
+        import numpy as np
+
+        if self._open_cache is None or len(self._open_cache) != len(self._open_rows):
+            self._open_cache = np.array(self._open_rows, dtype=np.int64).reshape(-1, 3)
+        return self._open_cache
+
     def rollback(self) -> None:
         self._open = {}
         self._open_rows = []
+        self._open_cache = None
 
     def clear(self) -> None:
         import numpy as np
@@ -125,13 +141,6 @@ class RecentBands:
             part = order[start : start + chunk]
             yield from zip(self._keys[part].tolist(), self._published[part].tolist(), self._refs[part].tolist(),
                            strict=True)
-
-
-def encode_rows(rows: Sequence[tuple[int, int, int]]) -> bytes:
-    """Rows as the `pending_bands` table keeps them: little-endian int64 triples, one blob a source."""
-    import numpy as np
-
-    return np.asarray(rows, dtype="<i8").tobytes()
 
 
 def decode_rows(blob: bytes) -> list[tuple[int, int, int]]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aggregator.errors import StoreError
 from aggregator.records import Article, Settings, SourceState, StoryView, Validators
 from aggregator.store.base import IngestItem, IngestResult
-from aggregator.store.recent_bands import RecentBands, decode_rows, encode_rows
+from aggregator.store.recent_bands import RecentBands, decode_rows
 from aggregator.store.schema import LATEST, MIGRATIONS
 from aggregator.store.signature_cache import SignatureCache
 
@@ -396,6 +396,8 @@ class SqlStore:
                                                   configured_url=item.configured_url))
             results.append(result)
         self._many(self._UPSERT_STATE, state_rows)
+        if self._recent is not None and self._recent.has_open_rows():
+            self._exec("INSERT INTO pending_bands (rows) VALUES (?)", (self._recent.open_blob(),))
         return results, state_rows
 
     def _ingest(self, source_id: str, articles: Sequence[Article], now: datetime, priority: int,
@@ -533,9 +535,8 @@ class SqlStore:
         if self._recent is None:  # PostgreSQL: other workers must see the rows as soon as they commit
             self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
                        "ON CONFLICT (band_key, published, ref) DO NOTHING", rows)
-        elif rows:
-            self._exec("INSERT INTO pending_bands (rows) VALUES (?)", (encode_rows(rows),))
-            self._recent.add(rows)
+        else:
+            self._recent.add(rows)  # written to pending_bands once per transaction (_ingest_items)
 
     def merge_pending_bands(self) -> None:
         """Move the LSH rows written since the last merge into the `bands` index, in key order, in one

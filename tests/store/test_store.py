@@ -241,7 +241,7 @@ def test_a_killed_run_leaves_its_rows_pending_and_the_next_open_indexes_them(tmp
     killed = open_store(url, Settings())
     killed.ingest("a", [make_article(7), make_article(8)], NOW)  # committed, never merged: as if killed here
     with sqlite3.connect(tmp_path / "a.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM pending_bands").fetchone() == (1,)  # a blob per source and batch
+        assert db.execute("SELECT COUNT(*) FROM pending_bands").fetchone() == (1,)  # a blob per transaction
         assert db.execute("SELECT COUNT(*) FROM bands").fetchone() == (0,)
     restarted = open_store(url, Settings())
     with sqlite3.connect(tmp_path / "a.db") as db:
