@@ -675,6 +675,8 @@ class SqlStore:
         """A story from earlier records of the same batch that `sig` is a closer copy of than `to_beat`."""
         refs = {ref for key in keys if len(bucket := candidates.get(key, ())) < BUCKET_CAP
                 for ref in bucket if ref in batch_refs}
+        if not refs:  # most records: nothing earlier in the batch shares a band
+            return None
         kept, stories, hashes, sizes = self._signatures.known(sorted(refs))
         if not kept:
             return None
