@@ -6,7 +6,8 @@ Thai...) match as substrings, since there are no word boundaries to look for.
 
 For speed the article is folded and tokenised ONCE and every distinct keyword of every topic
 is tested once: single words by one set intersection, phrases by checking their words before
-any substring search. Only odd keywords such as "C++" or ".NET" need a regex.
+any substring search, keywords in unspaced scripts only when the text holds their characters.
+Only odd keywords such as "C++" or ".NET" need a regex.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from aggregator.normalise.words import alnum_runs, folded_runs
+from aggregator.normalise.words import alnum_runs, folded_runs, non_ascii
 from aggregator.normalise.words import fold as fold_words
 from aggregator.records import Article, Source, Topic
 
@@ -46,16 +48,52 @@ def words(folded: str) -> list[str]:
     return alnum_runs(folded)
 
 
-def _folded_tokens(title: str, text: str) -> tuple[str, tuple[bytes, ...]]:
-    """fold(f"{title}\n{text}") and its runs as UTF-8, from the folding the normaliser already did for the
-    text hash (cached in `folded_runs`): folding is per character, so the two parts fold apart."""
-    folded_title, title_runs = folded_runs(title)
-    folded_text, text_runs = folded_runs(text)
-    folded = f"{folded_title}\n{folded_text}"
-    stripped = _without_marks(folded)
-    if stripped is folded:
-        return folded, title_runs + text_runs
-    return stripped, tuple(w.encode("utf-8", "surrogatepass") for w in words(stripped))
+class _Article:
+    """An article's title and text as keyword matching reads them: runs, and the folded text when needed.
+
+    Built from the folding the normaliser already did for the text hash (cached in `folded_runs`):
+    folding is per character, so title and text fold apart; the folded text itself is only built for
+    the few tests that read it (keywords in unspaced scripts, odd keywords, texts with accents).
+    """
+
+    def __init__(self, title: str, text: str) -> None:
+        self._parts = (title, text)
+        folded_title, folded_text = folded_runs(title), folded_runs(text)
+        self.runs = folded_title.runs + folded_text.runs
+        self.chars = folded_title.chars | folded_text.chars  # the non-ASCII characters of the folded text
+        self._folded: str | None = None
+        self._joined: tuple[bytes, ...] = (folded_title.joined, folded_text.joined)
+        self._padded: bytes | None = None
+        if self.chars and _has_marks(self.chars):  # rare: the folded text must be built to drop them
+            stripped = self.folded
+            self.runs = _utf8(words(stripped))
+            self.chars = frozenset(non_ascii(stripped))
+            self._joined = (b" ".join(self.runs),)
+
+    @property
+    def folded(self) -> str:
+        """fold(f"{title}\n{text}")."""
+        if self._folded is None:
+            title, text = self._parts
+            self._folded = _without_marks(f"{fold_words(title)}\n{fold_words(text)}")
+        return self._folded
+
+    def has_phrase(self, needle: bytes) -> bool:
+        """Whether b" w1 w2 " occurs in the runs joined by single spaces."""
+        if self._padded is None:
+            self._padded = b" " + b" ".join(j for j in self._joined if j) + b" "
+        return needle in self._padded
+
+
+@lru_cache(maxsize=1 << 16)
+def _char_has_marks(ch: str) -> bool:
+    return _MARKS.search(unicodedata.normalize("NFD", ch)) is not None
+
+
+@lru_cache(maxsize=256)  # most texts of a language have the same few: accents, quotes, currency signs
+def _has_marks(chars: frozenset[str]) -> bool:
+    """Whether the NFD form of a text made of `chars` holds combining marks (decomposition is per character)."""
+    return any(_char_has_marks(ch) for ch in chars)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +116,17 @@ class _Keywords:
     def __init__(self, keys: Iterable[str]) -> None:
         self.words: dict[bytes, str] = {}  # a one-word keyword's run (UTF-8) -> its key
         self.phrases: list[_Phrase] = []
-        self.unspaced: list[str] = []
+        self.unspaced: list[tuple[str, frozenset[str]]] = []  # with its non-ASCII characters
         self.patterns: list[_Pattern] = []
         for key in dict.fromkeys(keys):
             self._add(key)
+        self._unspaced_chars = frozenset(c for _, chars in self.unspaced for c in chars)
+        self._tokens = frozenset((*self.words, *(t for p in self.phrases for t in p.tokens),
+                                  *(g for p in self.patterns for g in p.guards)))
 
     def _add(self, key: str) -> None:
         if _UNSPACED.search(key):
-            self.unspaced.append(key)
+            self.unspaced.append((key, frozenset(non_ascii(key))))
         elif _SIMPLE.fullmatch(key):
             tokens = _utf8(words(key))
             if len(tokens) == 1:
@@ -98,19 +139,18 @@ class _Keywords:
 
     def found(self, title: str, text: str) -> set[str]:
         """The keys (folded keywords) present in `title` and `text`."""
-        folded, tokens = _folded_tokens(title, text)
-        present = set(tokens)
-        hits = {self.words[w] for w in self.words.keys() & present}
-        joined: bytes | None = None
+        article = _Article(title, text)
+        present = self._tokens.intersection(article.runs)  # the few runs any keyword is made of
+        hits = {self.words[w] for w in present if w in self.words}
         for phrase in self.phrases:
-            if all(t in present for t in phrase.tokens):
-                joined = joined or b" " + b" ".join(tokens) + b" "
-                if phrase.needle in joined:
-                    hits.add(phrase.key)
-        if self.unspaced and not folded.isascii():
-            hits.update(k for k in self.unspaced if k in folded)
+            if present.issuperset(phrase.tokens) and article.has_phrase(phrase.needle):
+                hits.add(phrase.key)
+        if not self._unspaced_chars.isdisjoint(article.chars):
+            for key, chars in self.unspaced:
+                if chars <= article.chars and key in article.folded:
+                    hits.add(key)
         for pat in self.patterns:
-            if all(g in present for g in pat.guards) and pat.pattern.search(folded):
+            if present.issuperset(pat.guards) and pat.pattern.search(article.folded):
                 hits.add(pat.key)
         return hits
 

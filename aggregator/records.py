@@ -8,8 +8,9 @@ newcomer can follow one article from `sources.yaml` to the published feed:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Literal
 
@@ -223,6 +224,14 @@ class Article:
     text_hash: str
     topics: tuple[str, ...] = ()
     story_id: str | None = None
+
+    def __reduce__(self) -> tuple[type[Article], tuple[object, ...]]:
+        # Pickled as its constructor's arguments: worker processes send every article back to the
+        # parent, and a slots dataclass otherwise pickles through a Python-level __getstate__ (3x slower).
+        return Article, _article_values(self)
+
+
+_article_values = attrgetter(*(f.name for f in fields(Article)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,3 +80,17 @@ def test_a_worker_that_dies_fails_its_feed_and_the_next_feeds_still_work(monkeyp
         assert len(feed.articles) == 2
     finally:
         pool.close()
+
+
+def test_articles_pickle_back_whole() -> None:
+    """Articles cross from the worker processes pickled as their constructor's arguments."""
+    import pickle
+
+    from aggregator.records import Article
+
+    when = datetime(2024, 6, 1, tzinfo=UTC)
+    article = Article(uid="u", source_id="s", guid="g", url="https://example.com/1", title="T", published=when,
+                      updated=when, date_source="rss:pubDate", author=None, language="en", summary_html="<p>s</p>",
+                      content_html="<p>c</p>", text="c", text_hash="h", topics=("ai",), story_id="st")
+    assert pickle.loads(pickle.dumps(article)) == article
+    assert article.__reduce__() == (Article, tuple(getattr(article, f) for f in Article.__dataclass_fields__))

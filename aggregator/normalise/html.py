@@ -46,6 +46,9 @@ _BLOCK_TAG = re.compile(
     r"|caption|figure|figcaption)(?:[\s/][^>]*)?>"
 )
 _BLOCK_TAG_ANY_CASE = re.compile(_BLOCK_TAG.pattern, re.IGNORECASE)
+# A block tag, with the block tags and whitespace right after it: one space in the text is all they make,
+# so the text usually comes out with single spaces already (see `_single_spaced`).
+_BLOCK_TAGS = re.compile(rf"{_BLOCK_TAG.pattern}(?:\s*{_BLOCK_TAG.pattern})*\s*")
 _ANY_TAG = re.compile(r"<[^>]*>")
 _TITLE_TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<!--.*?-->", re.DOTALL)
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -95,11 +98,23 @@ def html_to_text(markup: str) -> str:
     if not markup:
         return ""
     if "<" in markup:
-        markup = _BLOCK_TAG.sub(" ", markup)
+        markup = _BLOCK_TAGS.sub(" ", markup)
         markup = _ANY_TAG.sub("", markup)
     if "&" in markup:
         markup = html.unescape(markup)
-    return " ".join(markup.split())
+    return _single_spaced(markup)
+
+
+def _single_spaced(text: str) -> str:
+    """`" ".join(text.split())`, without splitting a text whose only whitespace is single spaces already.
+
+    Splitting a 2 KB text into words costs more than the rest of `html_to_text`; `isprintable()` is False
+    for every whitespace character but the space, so it and a look for "  " tell when it is not needed.
+    """
+    text = text.strip(" ")
+    if text.isprintable() and "  " not in text:
+        return text
+    return " ".join(text.split())
 
 
 def plain_text(value: str) -> str:

@@ -18,7 +18,7 @@ def fold_text(text: str) -> str:
 
 
 def _folded(text: str) -> bytes:
-    return b" ".join(folded_runs(text)[1])
+    return folded_runs(text).joined
 
 
 def text_hash(text: str, title: str = "") -> str:

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aggregator.normalise.html import excerpt, html_to_text, plain_text, sanitize_html, strip_xml_forbidden
 
@@ -94,3 +99,30 @@ def test_excerpt_cuts_at_a_word_boundary() -> None:
     out = excerpt(text.strip(), 300)
     assert out.endswith("word…") and len(out) <= 301
     assert excerpt("short text", 300) == "short text"
+
+
+# The plain regex form `html_to_text` must keep giving, whatever shortcuts it takes.
+_REF_BLOCK = re.compile(
+    r"</?(?:br|hr|img|p|div|li|ul|ol|dl|dt|dd|h[1-6]|blockquote|pre|table|thead|tbody|tfoot|tr|td|th"
+    r"|caption|figure|figcaption)(?:[\s/][^>]*)?>"
+)
+
+
+def _reference_html_to_text(markup: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]*>", "", _REF_BLOCK.sub(" ", markup))).split())
+
+
+_MARKUP_PARTS = ["<p>", "</p>", "<li>", "</ul>", "<br/>", '<img src="x">', "<strong>", "</strong>", "<a href='y'>",
+                 "</a>", "<h2 >", "<p\n>", "word", "mot", "字", " ", "  ", "\n", "\t", "\xa0", "\u2003", "\u200b",
+                 "&amp;", "&nbsp;", "&#10;", "&#x2028;", "&quot;", ">", "<", "\x1c", "\u00ad"]
+
+
+@given(st.lists(st.sampled_from(_MARKUP_PARTS), max_size=25))
+def test_text_is_what_the_plain_regular_expressions_give(parts: list[str]) -> None:
+    markup = "".join(parts)
+    assert html_to_text(markup) == _reference_html_to_text(markup)
+
+
+def test_every_whitespace_but_the_space_is_unprintable() -> None:
+    """What `_single_spaced` relies on to skip splitting."""
+    assert all(not c.isprintable() for c in map(chr, range(0x110000)) if c.isspace() and c != " ")
