@@ -104,7 +104,10 @@ class RecentBands:
             found = self._committed_refs(keys, window_start, window_end)
         if self._open:
             for key in set(keys):
-                opened = [row for row in self._open.get(key, ()) if window_start <= row[0] <= window_end]
+                rows = self._open.get(key)
+                if rows is None:
+                    continue
+                opened = [row for row in rows if window_start <= row[0] <= window_end]
                 if opened:
                     # rare (an earlier source of the same batch): order the key's rows again, with their dates
                     committed = self._committed_rows(key, window_start, window_end) if key in found else []
@@ -116,9 +119,13 @@ class RecentBands:
 
         wanted = np.unique(np.fromiter(keys, dtype=np.int64, count=len(keys)))
         starts = np.searchsorted(self._keys, wanted, side="left")
+        # most keys are not there: find the ends of the ranges only for those that are
+        hit = starts < len(self._keys)
+        hit[hit] = self._keys[starts[hit]] == wanted[hit]
+        if not hit.any():
+            return {}
+        wanted, starts = wanted[hit], starts[hit]
         counts = np.searchsorted(self._keys, wanted, side="right") - starts
-        hit = counts > 0
-        starts, counts = starts[hit], counts[hit]
         # every row index of every found range, without a Python loop
         rows = np.repeat(starts, counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         published = self._published[rows]

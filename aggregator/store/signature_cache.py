@@ -8,7 +8,7 @@ first poll add up to hundreds of MB).
 from __future__ import annotations
 
 import struct
-from collections.abc import KeysView, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # numpy is imported on first use: a run where every feed answers 304 never needs it
@@ -37,9 +37,6 @@ class SignatureCache:
 
     def __contains__(self, ref: object) -> bool:
         return ref in self._entries
-
-    def keys(self) -> KeysView[int]:
-        return self._entries.keys()
 
     def clear(self) -> None:
         self._entries.clear()

@@ -620,8 +620,9 @@ class SqlStore:
             else:
                 missing.update(refs)
         found.update(dict.fromkeys(known_full, _FULL_BUCKET))
-        missing -= self._signatures.keys()
-        for chunk in _chunks(list(missing)):
+        cached = self._signatures
+        # not `missing -= cached.keys()`: a set minus a dict view walks the whole cache, for every source
+        for chunk in _chunks([ref for ref in missing if ref not in cached]):
             for ref, story_id, blob in self._exec(
                 f"SELECT ref, story_id, signature FROM signatures WHERE ref IN ({self._in(len(chunk))})", chunk
             ).fetchall():
