@@ -139,9 +139,8 @@ class SqlStore:
         # memory; PostgreSQL workers share the index and write into it directly.
         self._recent = RecentBands() if dialect.name == "sqlite" else None
         self._bands_empty = False  # nothing indexed yet: look-ups need not ask the database (SQLite)
+        self._pending_checked = self._recent is None  # readers (serve, status, export) never write them
         self._migrate()
-        if self._recent is not None:
-            self._index_pending_bands()
 
     # ------------------------------------------------------------------ plumbing
     def _exec(self, statement: str, params: Sequence[Any] = ()) -> Any:
@@ -346,6 +345,8 @@ class SqlStore:
 
     def ingest_many(self, items: Sequence[IngestItem], now: datetime) -> list[IngestResult | Exception]:
         with self._lock:
+            if not self._pending_checked:
+                self._index_pending_bands()
             try:
                 results = self._ingest_and_commit(items, now)
             except Exception:
@@ -556,8 +557,10 @@ class SqlStore:
             self._recent.clear()
 
     def _index_pending_bands(self) -> None:
-        """At open: the rows a killed run left in `pending_bands` (its records are stored) go into `bands`."""
+        """Before the first write: the rows a killed run left in `pending_bands` (its records are stored)
+        go into `bands`."""
         assert self._recent is not None
+        self._pending_checked = True
         for (blob,) in self._exec("SELECT rows FROM pending_bands").fetchall():
             self._recent.add(decode_rows(bytes(blob)))
         self._recent.commit()

@@ -236,18 +236,23 @@ def test_a_copy_in_a_later_run_finds_the_story_through_the_merged_index(tmp_path
     second.close()
 
 
-def test_a_killed_run_leaves_its_rows_pending_and_the_next_open_indexes_them(tmp_path: Path) -> None:
+def test_a_killed_run_leaves_its_rows_pending_and_the_next_writer_indexes_them(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'a.db'}"
     killed = open_store(url, Settings())
     killed.ingest("a", [make_article(7), make_article(8)], NOW)  # committed, never merged: as if killed here
     with sqlite3.connect(tmp_path / "a.db") as db:
         assert db.execute("SELECT COUNT(*) FROM pending_bands").fetchone() == (1,)  # a blob per transaction
         assert db.execute("SELECT COUNT(*) FROM bands").fetchone() == (0,)
-    restarted = open_store(url, Settings())
+    reader = open_store(url, Settings())  # serve, status, export: they read, and write nothing
+    assert reader.article_count() == 2
+    reader.close()
     with sqlite3.connect(tmp_path / "a.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM pending_bands").fetchone() == (0,)
-        assert db.execute("SELECT COUNT(*) FROM bands").fetchone()[0] > 0
-    restarted.ingest("b", [_copy_of(8, "b")], NOW)
+        assert db.execute("SELECT COUNT(*) FROM pending_bands").fetchone() == (1,)
+    restarted = open_store(url, Settings())
+    restarted.ingest("b", [_copy_of(8, "b")], NOW)  # indexes the killed run's rows first, then finds the copy
+    with sqlite3.connect(tmp_path / "a.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM pending_bands").fetchone() == (1,)  # this run's, until its end
+        assert db.execute("SELECT COUNT(*) FROM bands").fetchone()[0] > 0  # the killed run's
     stories = restarted.stories_for_feed(None, 10)
     assert sorted(len(s.members) for s in stories) == [1, 2]
     restarted.close()
