@@ -218,7 +218,12 @@ def reset(db: Path) -> None:
         conn.execute("DELETE FROM story_topics WHERE story_id IN "
                      "(SELECT story_id FROM stories WHERE primary_uid LIKE 'new-%')")
         conn.execute("DELETE FROM stories WHERE primary_uid LIKE 'new-%'")
-        conn.execute("DELETE FROM lsh WHERE article_uid LIKE 'new-%'")
+        refs = [(ref_of(uid),) for (uid,) in conn.execute("SELECT uid FROM articles WHERE uid LIKE 'new-%'")]
+        conn.execute("CREATE TEMP TABLE gone (ref INTEGER PRIMARY KEY)")
+        conn.executemany("INSERT OR IGNORE INTO gone VALUES (?)", refs)
+        conn.execute("DELETE FROM bands WHERE ref IN (SELECT ref FROM gone)")  # a scan: bands is keyed by band
+        conn.execute("DELETE FROM signatures WHERE ref IN (SELECT ref FROM gone)")
+        conn.execute("DELETE FROM pending_bands")
         conn.execute("DELETE FROM articles WHERE uid LIKE 'new-%'")
         conn.execute("DELETE FROM dirty_feeds")
 
