@@ -269,3 +269,19 @@ def test_a_rolled_back_record_is_never_a_candidate(store: SqlStore, monkeypatch:
     store.ingest("b", [_copy_of(2, "b")], NOW)  # its original was rolled back: it starts a story of its own
     (story,) = store.stories_for_feed(None, 10)
     assert [m.source_id for m in story.members] == ["b"]
+
+
+def test_rows_past_the_memory_cap_are_merged_mid_run_and_copies_still_found(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import aggregator.store.sql as sql
+
+    monkeypatch.setattr(sql, "_RECENT_BANDS", 10)  # a record has up to 32 band rows: every batch goes over
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}", Settings())
+    store.ingest("a", [make_article(7)], NOW)
+    with sqlite3.connect(tmp_path / "a.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM pending_bands").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM bands").fetchone()[0] > 0
+    store.ingest("b", [_copy_of(7, "b")], NOW)  # found through `bands`, the memory having been emptied
+    (story,) = store.stories_for_feed(None, 10)
+    assert {m.source_id for m in story.members} == {"a", "b"}
+    store.close()
