@@ -99,22 +99,20 @@ class RecentBands:
     def lookup(self, keys: Sequence[int], window_start: int, window_end: int) -> dict[int, list[int]]:
         """Refs under each key with `published` in the window, oldest first (as the `bands` index orders
         them); keys with none are left out."""
+        opened = self._open.keys() & set(keys)  # few: keys an earlier source of the same batch wrote
         found: dict[int, list[int]] = {}
+        dated: dict[int, list[tuple[int, int]]] = {}
         if len(self._keys) and keys:
-            found = self._committed_refs(keys, window_start, window_end)
-        if self._open:
-            for key in set(keys):
-                rows = self._open.get(key)
-                if rows is None:
-                    continue
-                opened = [row for row in rows if window_start <= row[0] <= window_end]
-                if opened:
-                    # rare (an earlier source of the same batch): order the key's rows again, with their dates
-                    committed = self._committed_rows(key, window_start, window_end) if key in found else []
-                    found[key] = [ref for _, ref in sorted(committed + opened)]
+            found, dated = self._committed_refs(keys, window_start, window_end, opened)
+        for key in opened:
+            rows = [row for row in self._open[key] if window_start <= row[0] <= window_end]
+            if rows:  # order the key's rows again, with their dates
+                found[key] = [ref for _, ref in sorted(dated.get(key, []) + rows)]
         return found
 
-    def _committed_refs(self, keys: Sequence[int], window_start: int, window_end: int) -> dict[int, list[int]]:
+    def _committed_refs(self, keys: Sequence[int], window_start: int, window_end: int,
+                        dates_for: set[int]) -> tuple[dict[int, list[int]], dict[int, list[tuple[int, int]]]]:
+        """Refs under each key, and (published, ref) pairs for the keys in `dates_for`."""
         import numpy as np
 
         wanted = np.unique(np.fromiter(keys, dtype=np.int64, count=len(keys)))
@@ -123,7 +121,7 @@ class RecentBands:
         hit = starts < len(self._keys)
         hit[hit] = self._keys[starts[hit]] == wanted[hit]
         if not hit.any():
-            return {}
+            return {}, {}
         wanted, starts = wanted[hit], starts[hit]
         counts = np.searchsorted(self._keys, wanted, side="right") - starts
         # every row index of every found range, without a Python loop
@@ -131,19 +129,19 @@ class RecentBands:
         published = self._published[rows]
         rows = rows[(published >= window_start) & (published <= window_end)]
         if not len(rows):
-            return {}
+            return {}, {}
         rows = rows[np.lexsort((self._refs[rows], self._published[rows], self._keys[rows]))]
         found_keys, firsts = np.unique(self._keys[rows], return_index=True)
         refs = self._refs[rows].tolist()
         bounds = [*firsts.tolist(), len(refs)]
-        return {key: refs[bounds[i] : bounds[i + 1]] for i, key in enumerate(found_keys.tolist())}
-
-    def _committed_rows(self, key: int, window_start: int, window_end: int) -> list[tuple[int, int]]:
-        import numpy as np
-
-        start, end = np.searchsorted(self._keys, [key, key + 1])
-        rows = zip(self._published[start:end].tolist(), self._refs[start:end].tolist(), strict=True)
-        return [row for row in rows if window_start <= row[0] <= window_end]
+        found = {key: refs[bounds[i] : bounds[i + 1]] for i, key in enumerate(found_keys.tolist())}
+        dated: dict[int, list[tuple[int, int]]] = {}
+        if dates_for:
+            stamps = self._published[rows].tolist()
+            for i, key in enumerate(found_keys.tolist()):
+                if key in dates_for:
+                    dated[key] = list(zip(stamps[bounds[i] : bounds[i + 1]], found[key], strict=True))
+        return found, dated
 
     def sorted_rows(self, chunk: int = 65536) -> Iterator[tuple[int, int, int]]:
         """The committed rows in (key, published, ref) order: an index takes them fastest in its own order.

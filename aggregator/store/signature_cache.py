@@ -8,7 +8,7 @@ first poll add up to hundreds of MB).
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable, KeysView, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # numpy is imported on first use: a run where every feed answers 304 never needs it
@@ -44,6 +44,19 @@ class SignatureCache:
     def story_of(self, ref: int) -> str | None:
         entry = self._entries.get(ref)
         return entry[0] if entry is not None else None
+
+    def holds_story(self, refs: Iterable[int], story_id: str) -> bool:
+        """Whether any of `refs` is kept as a member of `story_id` (one call for a bucket, not one a ref)."""
+        get = self._entries.get
+        return any(entry is not None and entry[0] == story_id for entry in map(get, refs))
+
+    def kept(self) -> KeysView[int]:
+        """The refs kept, for `in` tests in C (a Python-level `__contains__` call costs more than the test)."""
+        return self._entries.keys()
+
+    def missing(self, refs: set[int]) -> set[int]:
+        """Those of `refs` not kept (a set minus a dict walks the set, not the dict)."""
+        return refs.difference(self._entries)
 
     def add(self, ref: int, story_id: str, blob: bytes) -> None:
         """Keep a signature as `Signature.to_bytes` wrote it."""
@@ -81,9 +94,11 @@ class SignatureCache:
         """Of `refs`, those kept (in order), their story ids, hashes (one row each) and shingle counts."""
         import numpy as np
 
+        get = self._entries.get
         kept = [ref for ref in refs if ref in self._entries]
-        entries = [self._entries[ref] for ref in kept]
-        rows = np.fromiter((e[2] for e in entries), dtype=np.intp, count=len(entries))
-        sizes = np.fromiter((e[1] for e in entries), dtype=np.float64, count=len(entries))
         matrix = self._matrix if self._matrix is not None else np.empty((0, 0), dtype=np.uint16)
-        return kept, [e[0] for e in entries], matrix[rows], sizes
+        if not kept:
+            return kept, [], matrix[:0], np.empty(0, dtype=np.float64)
+        stories, sizes, rows = zip(*map(get, kept), strict=True)  # transposed in C
+        return (kept, list(stories), matrix[np.array(rows, dtype=np.intp)],
+                np.array(sizes, dtype=np.float64))

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aggregator.errors import StoreError
@@ -516,7 +517,7 @@ class SqlStore:
                     bucket = candidates.setdefault(key, [])
                     if len(bucket) >= BUCKET_CAP:
                         continue  # a full bucket gets no more rows
-                    if copy and any(self._signatures.story_of(r) == story_id for r in bucket):
+                    if copy and self._signatures.holds_story(bucket, story_id):
                         continue  # the story is already found through this band: a row per copy adds nothing
                     band_rows.append((key, published, ref))
                     bucket.append(ref)
@@ -623,9 +624,7 @@ class SqlStore:
             else:
                 missing.update(refs)
         found.update(dict.fromkeys(known_full, _FULL_BUCKET))
-        cached = self._signatures
-        # not `missing -= cached.keys()`: a set minus a dict view walks the whole cache, for every source
-        for chunk in _chunks([ref for ref in missing if ref not in cached]):
+        for chunk in _chunks(list(self._signatures.missing(missing))):
             for ref, story_id, blob in self._exec(
                 f"SELECT ref, story_id, signature FROM signatures WHERE ref IN ({self._in(len(chunk))})", chunk
             ).fetchall():
@@ -644,6 +643,8 @@ class SqlStore:
         pair_new: list[int] = []
         pair_stored: list[int] = []
         cache = self._signatures
+        kept = cache.kept()
+        bucket_of = candidates.get
         for a in fresh:
             if signatures[a.uid] is None:
                 continue
@@ -651,12 +652,12 @@ class SqlStore:
             new_uids.append(a.uid)
             # in band order, then bucket (oldest first) order: on a tie the first found wins. A full bucket is
             # a stand-in list of BUCKET_CAP zeros and adds no candidate.
-            refs = dict.fromkeys(ref for key in keys_of[a.uid] if len(bucket := candidates.get(key, ())) < BUCKET_CAP
-                                 for ref in bucket)
+            buckets = map(bucket_of, keys_of[a.uid], repeat(()))
+            refs = dict.fromkeys(chain.from_iterable(b for b in buckets if len(b) < BUCKET_CAP))
             for ref in refs:
                 row = rows.get(ref)
                 if row is None:
-                    if ref not in cache:
+                    if ref not in kept:
                         continue
                     row = rows[ref] = len(stored)
                     stored.append(ref)
