@@ -204,8 +204,7 @@ class SqlStore:
 
     def close(self) -> None:
         with self._lock:
-            if self._recent:
-                self.merge_pending_bands()
+            self.merge_pending_bands()
             self._conn.close()
 
     # ------------------------------------------------------------------ polling state
@@ -544,7 +543,7 @@ class SqlStore:
         """Move the LSH rows written since the last merge into the `bands` index, in key order, in one
         transaction: each index page is written once, however many batches the run committed."""
         with self._lock:
-            if self._recent is None:
+            if not self._recent:  # PostgreSQL, or nothing written since the last merge (a 304-only poll)
                 return
             try:
                 self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
