@@ -28,7 +28,7 @@ _NO_ROWS = cast("I64", ())
 
 
 class RecentBands:
-    """(band_key, published, ref) rows: the committed ones as columns sorted by key (one `searchsorted` a
+    """(band_key, published, ref) rows: the committed ones as columns sorted by key (two `searchsorted` a
     look-up), those of the open transaction in a dict (a rollback just drops it; a commit merges it in)."""
 
     def __init__(self) -> None:
