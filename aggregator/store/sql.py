@@ -553,7 +553,7 @@ class SqlStore:
             except BaseException:
                 self._conn.rollback()
                 raise
-            self._bands_empty = self._bands_empty and not self._recent
+            self._bands_empty = False  # it holds what was just merged
             self._recent.clear()
 
     def _index_pending_bands(self) -> None:
@@ -564,8 +564,7 @@ class SqlStore:
         for (blob,) in self._exec("SELECT rows FROM pending_bands").fetchall():
             self._recent.add(decode_rows(bytes(blob)))
         self._recent.commit()
-        if self._recent:
-            self.merge_pending_bands()
+        self.merge_pending_bands()
         self._bands_empty = not self._exec("SELECT 1 FROM bands LIMIT 1").fetchone()
         self._conn.commit()
 

@@ -47,3 +47,12 @@ def test_a_signature_of_another_width_replaces_what_was_kept() -> None:
     cache.add(2, "b", _sig(2, width=128).to_bytes())
     kept, stories, hashes, _ = cache.known([1, 2])
     assert kept == [2] and stories == ["b"] and hashes.shape == (1, 128)
+
+
+def test_bucket_questions_answered_in_one_call() -> None:
+    cache = SignatureCache(capacity=100)
+    for ref in (1, 2, 3):
+        cache.add(ref, f"story-{ref % 2}", _sig(ref).to_bytes())
+    assert cache.holds_story([9, 2], "story-0") and not cache.holds_story([1, 3, 9], "story-0")
+    assert cache.missing({1, 4, 5}) == {4, 5}
+    assert 3 in cache.kept() and 4 not in cache.kept()
