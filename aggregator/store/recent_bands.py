@@ -7,8 +7,9 @@ them to the unindexed `pending_bands` table as one blob a transaction (durable w
 run's rows are indexed when the store is opened next), and merges them into `bands` in key order at the
 end of a run: each page of the index is then written once per run, not once per commit.
 
-Committed rows are kept as numpy columns sorted by key, so a look-up of a source's keys is two
-`searchsorted` calls, not a Python dict of a million entries (~150 MB).
+Rows are kept as numpy columns sorted by key, so a look-up of a source's keys is a few `searchsorted`
+calls, not a Python dict of a million entries (~150 MB), and adding a source's rows is a merge, not a
+Python loop over them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # numpy is imported on first use: a run where every feed answ
     import numpy.typing as npt
 
     I64 = npt.NDArray[np.int64]
+    _Columns = tuple[I64, I64, I64]  # keys (sorted), published, refs
 
 # Stands for "no committed rows" without importing numpy: opening the store for a poll where every feed
 # answers 304 must not load it (11 MB and 50 ms of a 0.5 s poll).
@@ -28,146 +30,138 @@ _NO_ROWS = cast("I64", ())
 
 
 class RecentBands:
-    """(band_key, published, ref) rows: the committed ones as columns sorted by key (two `searchsorted` a
-    look-up), those of the open transaction in a dict (a rollback just drops it; a commit merges it in)."""
+    """(band_key, published, ref) rows as numpy columns sorted by key: the committed ones, and the open
+    transaction's apart (a rollback just drops them; a commit merges them in). A look-up of a source's keys
+    is then a few `searchsorted` calls on each."""
 
     def __init__(self) -> None:
-        self._keys: I64  # committed rows, sorted by key
-        self._published: I64
-        self._refs: I64
-        self._open: dict[int, list[tuple[int, int]]] = {}  # key -> [(published, ref)] of the open transaction
-        self._open_rows: list[tuple[int, int, int]] = []
-        self._open_cache: I64 | None = None  # _open_rows as an array, made once for the blob and the merge
+        self._committed: _Columns
+        self._open: _Columns
         self.clear()
 
     def __len__(self) -> int:
-        return len(self._keys) + len(self._open_rows)
+        return len(self._committed[0]) + len(self._open[0])
 
     def has_open_rows(self) -> bool:
-        return bool(self._open_rows)
+        return bool(len(self._open[0]))
 
-    def add(self, rows: Sequence[tuple[int, int, int]]) -> None:
-        self._open_rows.extend(rows)
-        for key, published, ref in rows:
-            bucket = self._open.get(key)
-            if bucket is None:
-                self._open[key] = [(published, ref)]
-            else:
-                bucket.append((published, ref))
-
-    def commit(self) -> None:
-        """Merge the open transaction's rows into the sorted columns: O(rows kept), no full re-sort."""
-        if not self._open_rows:
-            return
+    def add(self, rows: Sequence[tuple[int, int, int]] | I64) -> None:
+        """Rows of the open transaction, as tuples or an (n, 3) array. Merged into the open columns now
+        (their size is one batch's rows, so a merge is cheap) for the next source's look-ups."""
         import numpy as np
 
-        new = self._open_array()
-        new = new[np.argsort(new[:, 0], kind="stable")]
-        if not len(self._keys):
-            self._keys, self._published, self._refs = (np.ascontiguousarray(new[:, i]) for i in range(3))
-            self.rollback()
-            return
-        # where each new row goes in the merged columns: after the equal keys already there
-        at = np.searchsorted(self._keys, new[:, 0], side="right") + np.arange(len(new))
-        old = np.ones(len(self._keys) + len(new), dtype=bool)
-        old[at] = False
-        self._keys = _merged(self._keys, new[:, 0], old, at)
-        self._published = _merged(self._published, new[:, 1], old, at)
-        self._refs = _merged(self._refs, new[:, 2], old, at)
+        array = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+        if len(array):
+            self._open = _merged_columns(self._open, _sorted_columns(array))
+
+    def commit(self) -> None:
+        """Merge the open transaction's rows into the committed columns: O(rows kept), no full re-sort."""
+        if len(self._open[0]):
+            self._committed = _merged_columns(self._committed, self._open)
         self.rollback()
 
     def open_blob(self) -> bytes:
         """The open transaction's rows as the `pending_bands` table keeps them: little-endian int64 triples."""
-        return self._open_array().astype("<i8", copy=False).tobytes()
-
-    def _open_array(self) -> I64:
         import numpy as np
 
-        if self._open_cache is None or len(self._open_cache) != len(self._open_rows):
-            self._open_cache = np.array(self._open_rows, dtype=np.int64).reshape(-1, 3)
-        return self._open_cache
+        return np.stack(self._open, axis=1).astype("<i8", copy=False).tobytes()
 
     def rollback(self) -> None:
-        self._open = {}
-        self._open_rows = []
-        self._open_cache = None
+        self._open = (_NO_ROWS, _NO_ROWS, _NO_ROWS)
 
     def clear(self) -> None:
-        self._keys = self._published = self._refs = _NO_ROWS
+        self._committed = (_NO_ROWS, _NO_ROWS, _NO_ROWS)
         self.rollback()
 
-    def lookup(self, keys: Sequence[int], window_start: int, window_end: int) -> dict[int, list[int]]:
-        """Refs under each key with `published` in the window, oldest first (as the `bands` index orders
-        them); keys with none are left out."""
-        opened = self._open.keys() & set(keys)  # few: keys an earlier source of the same batch wrote
-        found: dict[int, list[int]] = {}
-        dated: dict[int, list[tuple[int, int]]] = {}
-        if len(self._keys) and keys:
-            found, dated = self._committed_refs(keys, window_start, window_end, opened)
-        for key in opened:
-            rows = [row for row in self._open[key] if window_start <= row[0] <= window_end]
-            if rows:  # order the key's rows again, with their dates
-                found[key] = [ref for _, ref in sorted(dated.get(key, []) + rows)]
-        return found
+    def lookup_rows(self, keys: I64, window_start: int, window_end: int) -> tuple[I64, I64, I64]:
+        """Rows under `keys` (sorted, distinct) with `published` in the window, as (index into `keys`,
+        published, ref) columns in that order: each key's refs oldest first, as the `bands` index orders
+        them."""
+        import numpy as np
 
-    def _committed_refs(self, keys: Sequence[int], window_start: int, window_end: int,
-                        dates_for: set[int]) -> tuple[dict[int, list[int]], dict[int, list[tuple[int, int]]]]:
-        """Refs under each key, and (published, ref) pairs for the keys in `dates_for`."""
+        parts = [_rows_under(columns, keys, window_start, window_end) for columns in (self._committed, self._open)
+                 if len(columns[0])]
+        parts = [p for p in parts if len(p[0])]
+        if not parts:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, empty
+        at, published, refs = parts[0] if len(parts) == 1 else (np.concatenate(c) for c in zip(*parts, strict=True))
+        order = np.lexsort((refs, published, at))
+        return at[order], published[order], refs[order]
+
+    def lookup(self, keys: Sequence[int], window_start: int, window_end: int) -> dict[int, list[int]]:
+        """`lookup_rows` as {key: refs}; keys with none are left out."""
         import numpy as np
 
         wanted = np.unique(np.fromiter(keys, dtype=np.int64, count=len(keys)))
-        starts = np.searchsorted(self._keys, wanted, side="left")
-        # most keys are not there: find the ends of the ranges only for those that are
-        hit = starts < len(self._keys)
-        hit[hit] = self._keys[starts[hit]] == wanted[hit]
-        if not hit.any():
-            return {}, {}
-        wanted, starts = wanted[hit], starts[hit]
-        counts = np.searchsorted(self._keys, wanted, side="right") - starts
-        # every row index of every found range, without a Python loop
-        rows = np.repeat(starts, counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        published = self._published[rows]
-        rows = rows[(published >= window_start) & (published <= window_end)]
-        if not len(rows):
-            return {}, {}
-        rows = rows[np.lexsort((self._refs[rows], self._published[rows], self._keys[rows]))]
-        found_keys, firsts = np.unique(self._keys[rows], return_index=True)
-        refs = self._refs[rows].tolist()
-        bounds = [*firsts.tolist(), len(refs)]
-        found = {key: refs[bounds[i] : bounds[i + 1]] for i, key in enumerate(found_keys.tolist())}
-        dated: dict[int, list[tuple[int, int]]] = {}
-        if dates_for:
-            stamps = self._published[rows].tolist()
-            for i, key in enumerate(found_keys.tolist()):
-                if key in dates_for:
-                    dated[key] = list(zip(stamps[bounds[i] : bounds[i + 1]], found[key], strict=True))
-        return found, dated
+        at, _, refs = self.lookup_rows(wanted, window_start, window_end)
+        found: dict[int, list[int]] = {}
+        for key, ref in zip(wanted[at].tolist(), refs.tolist(), strict=True):
+            found.setdefault(key, []).append(ref)
+        return found
 
     def sorted_rows(self, chunk: int = 65536) -> Iterator[tuple[int, int, int]]:
         """The committed rows in (key, published, ref) order: an index takes them fastest in its own order.
         Made into Python ints a chunk at a time (a million rows at once would take ~100 MB)."""
-        if not len(self._keys):
+        keys, published, refs = self._committed
+        if not len(keys):
             return
         import numpy as np
 
-        order = np.lexsort((self._refs, self._published, self._keys))
+        order = np.lexsort((refs, published, keys))
         for start in range(0, len(order), chunk):
             part = order[start : start + chunk]
-            yield from zip(self._keys[part].tolist(), self._published[part].tolist(), self._refs[part].tolist(),
-                           strict=True)
+            yield from zip(keys[part].tolist(), published[part].tolist(), refs[part].tolist(), strict=True)
 
 
-def decode_rows(blob: bytes) -> list[tuple[int, int, int]]:
+def decode_rows(blob: bytes) -> I64:
+    """A `pending_bands` blob as an (n, 3) array of rows."""
     import numpy as np
 
-    rows: list[tuple[int, int, int]] = [tuple(r) for r in np.frombuffer(blob, dtype="<i8").reshape(-1, 3).tolist()]
-    return rows
+    return np.frombuffer(blob, dtype="<i8").reshape(-1, 3).astype(np.int64)
 
 
-def _merged(old: I64, new: I64, old_mask: npt.NDArray[np.bool_], new_at: I64) -> I64:
+def _sorted_columns(rows: I64) -> _Columns:
     import numpy as np
 
-    out = np.empty(len(old_mask), dtype=np.int64)
-    out[old_mask] = old
-    out[new_at] = new
-    return out
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    return (np.ascontiguousarray(rows[:, 0]), np.ascontiguousarray(rows[:, 1]), np.ascontiguousarray(rows[:, 2]))
+
+
+def _merged_columns(old: _Columns, new: _Columns) -> _Columns:
+    """Two sets of key-sorted columns as one, `new` rows after the equal keys of `old`."""
+    import numpy as np
+
+    if not len(old[0]):
+        return new
+    # where each new row goes in the merged columns: after the equal keys already there
+    at = np.searchsorted(old[0], new[0], side="right") + np.arange(len(new[0]))
+    keep = np.ones(len(old[0]) + len(new[0]), dtype=bool)
+    keep[at] = False
+    merged = []
+    for old_column, new_column in zip(old, new, strict=True):
+        out = np.empty(len(keep), dtype=np.int64)
+        out[keep] = old_column
+        out[at] = new_column
+        merged.append(out)
+    return merged[0], merged[1], merged[2]
+
+
+def _rows_under(columns: _Columns, keys: I64, window_start: int, window_end: int) -> tuple[I64, I64, I64]:
+    """(index into `keys`, published, ref) of the rows of `columns` under `keys`, in the window, unordered."""
+    import numpy as np
+
+    column_keys, column_published, column_refs = columns
+    starts = np.searchsorted(column_keys, keys, side="left")
+    # most keys are not there: find the ends of the ranges only for those that are
+    hit = starts < len(column_keys)
+    hit[hit] = column_keys[starts[hit]] == keys[hit]
+    at = np.flatnonzero(hit)
+    starts = starts[at]
+    counts = np.searchsorted(column_keys, keys[at], side="right") - starts
+    # every row index of every found range, without a Python loop
+    rows = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+    at = np.repeat(at, counts)
+    published = column_published[rows]
+    inside = (published >= window_start) & (published <= window_end)
+    return at[inside], published[inside], column_refs[rows[inside]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, KeysView, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # numpy is imported on first use: a run where every feed answers 304 never needs it
     import numpy as np
@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # numpy is imported on first use: a run where every feed answ
 
     U16 = npt.NDArray[np.uint16]
     F64 = npt.NDArray[np.float64]
+    I64 = npt.NDArray[np.int64]
 
 _HEADER = struct.Struct("<IH")  # as dedupe.Signature.to_bytes: shingle count, number of hashes
 
@@ -31,6 +32,11 @@ class SignatureCache:
         self.capacity = capacity
         self._entries: dict[int, tuple[str, int, int]] = {}  # ref -> (story id, shingle count, matrix row)
         self._matrix: U16 | None = None
+        # by matrix row, for questions about whole batches of refs at once (see `rows_of`)
+        self._sizes: F64 | None = None
+        self._codes: I64 | None = None  # a small integer per story id, so stories compare in numpy
+        self._stories: list[str] = []
+        self._code_of: dict[str, int] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -40,6 +46,8 @@ class SignatureCache:
 
     def clear(self) -> None:
         self._entries.clear()
+        self._stories.clear()
+        self._code_of.clear()
 
     def story_of(self, ref: int) -> str | None:
         entry = self._entries.get(ref)
@@ -72,6 +80,13 @@ class SignatureCache:
                 matrix = self._grow(row, count)
                 row = len(self._entries)  # 0 when the width changed and it started afresh
         matrix[row] = np.frombuffer(blob, dtype="<u2", count=count, offset=_HEADER.size)
+        assert self._sizes is not None and self._codes is not None
+        self._sizes[row] = size
+        self._codes[row] = self._code_of.setdefault(story_id, len(self._code_of))
+        if row == len(self._stories):
+            self._stories.append(story_id)
+        else:
+            self._stories[row] = story_id
         self._entries[ref] = (story_id, size, row)
 
     def _grow(self, rows: int, width: int) -> U16:
@@ -79,7 +94,8 @@ class SignatureCache:
 
         old = self._matrix
         if old is None or width != old.shape[1]:  # another signature width: start afresh (never in one store)
-            self._entries.clear()
+            self.clear()
+            self._sizes = self._codes = None
             old = np.empty((0, width), dtype=np.uint16)
             rows = 0
         # the whole capacity (and a quarter more: a call may add some before the next clear) at once, as
@@ -88,7 +104,33 @@ class SignatureCache:
         bigger = np.empty((size, width), dtype=np.uint16)
         bigger[: old.shape[0]] = old
         self._matrix = bigger
+        self._sizes = _grown(self._sizes, size, np.float64)
+        self._codes = _grown(self._codes, size, np.int64)
         return bigger
+
+    # ---------------------------------------------------------------- whole batches of refs at once
+    def rows_of(self, refs: I64) -> I64:
+        """Matrix row of each ref, -1 where it is not kept."""
+        import numpy as np
+
+        get = self._entries.get
+        missing = ("", 0, -1)
+        return np.fromiter((get(ref, missing)[2] for ref in refs.tolist()), dtype=np.int64, count=len(refs))
+
+    def arrays(self) -> tuple[U16, F64, I64]:
+        """Hashes, shingle counts and story codes by matrix row (index them with `rows_of`)."""
+        import numpy as np
+
+        if self._matrix is None or self._sizes is None or self._codes is None:
+            return np.empty((0, 0), dtype=np.uint16), np.empty(0), np.empty(0, dtype=np.int64)
+        return self._matrix, self._sizes, self._codes
+
+    def story_at(self, row: int) -> str:
+        return self._stories[row]
+
+    def code_of(self, story_id: str) -> int:
+        """The code `arrays` gives members of `story_id`; -1 when no kept record is one."""
+        return self._code_of.get(story_id, -1)
 
     def known(self, refs: Sequence[int]) -> tuple[list[int], list[str], U16, F64]:
         """Of `refs`, those kept (in order), their story ids, hashes (one row each) and shingle counts."""
@@ -102,3 +144,12 @@ class SignatureCache:
         stories, sizes, rows = zip(*map(get, kept), strict=True)  # transposed in C
         return (kept, list(stories), matrix[np.array(rows, dtype=np.intp)],
                 np.array(sizes, dtype=np.float64))
+
+
+def _grown(old: npt.NDArray[Any] | None, size: int, dtype: type) -> npt.NDArray[Any]:
+    import numpy as np
+
+    bigger: npt.NDArray[Any] = np.empty(size, dtype=dtype)
+    if old is not None:
+        bigger[: len(old)] = old
+    return bigger

@@ -15,18 +15,24 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain, repeat
-from typing import TYPE_CHECKING, Any, Protocol
+from itertools import repeat
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from aggregator.errors import StoreError
 from aggregator.records import Article, Settings, SourceState, StoryView, Validators
 from aggregator.store.base import IngestItem, IngestResult
+from aggregator.store.candidates import BUCKET_CAP, Buckets, buckets, cell_refs, cells_holding, first_of_each
 from aggregator.store.recent_bands import RecentBands, decode_rows
 from aggregator.store.schema import LATEST, MIGRATIONS
 from aggregator.store.signature_cache import SignatureCache
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from aggregator import dedupe
+
+    I64 = npt.NDArray[np.int64]
 
 
 def _dedupe() -> Any:
@@ -43,10 +49,6 @@ ARTICLE_COLUMNS = (
     "summary_html, content_html, text, text_hash, topics, story_id"
 )
 _PYTHON_STEP = "python:"
-# A band shared by this many different stories in the dedupe window (copies of one story add no rows) stands
-# for boilerplate ("director of operations at"), not for a story: it is not searched and gets no more rows,
-# so a lookup costs at most BANDS x BUCKET_CAP rows however much is stored. Copies still meet in other bands.
-BUCKET_CAP = 16
 
 
 class Dialect(Protocol):
@@ -109,6 +111,46 @@ class _Existing:
     story_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class _StoredMatches:
+    stories: list[tuple[str, float] | None]  # per signed new record: (stored story, score) it copies, or None
+    pair_cells: I64  # (cell, story code of a candidate ref under it) for every candidate of every cell
+    pair_codes: I64
+
+
+class _BatchBuckets:
+    """The buckets of the cells new records of one source share, as the records before take rows in them."""
+
+    def __init__(self, found: Buckets, cache: SignatureCache) -> None:
+        self._found = found
+        self._cache = cache
+        self._added: dict[int, list[int]] = {}  # cell -> refs of this batch given a row there, in order
+
+    def __bool__(self) -> bool:
+        return bool(self._added)
+
+    def _size(self, cell: int) -> int:
+        return int(self._found.sizes[cell]) + len(self._added.get(cell, ()))
+
+    def refs_for(self, cells: Iterable[int]) -> set[int]:
+        """This batch's refs in those of `cells` whose bucket is not full."""
+        return {ref for cell in cells if self._size(cell) < BUCKET_CAP for ref in self._added.get(cell, ())}
+
+    def takes(self, cell: int, ref: int, copy_of: str | None) -> bool:
+        """Whether `ref` gets a row in `cell`'s bucket (and is added to it): not when the bucket is full, nor
+        when the record is a copy of a story the bucket holds."""
+        if self._size(cell) >= BUCKET_CAP:
+            return False
+        added = self._added.setdefault(cell, [])
+        if copy_of is not None:
+            start = int(self._found.starts[cell])
+            stored = self._found.refs[start : start + int(self._found.sizes[cell])].tolist()
+            if self._cache.holds_story(added, copy_of) or self._cache.holds_story(stored, copy_of):
+                return False
+        added.append(ref)
+        return True
+
+
 _NOTHING_NEW = IngestResult()
 _STATE_COLUMNS = (
     "source_id, url, etag, last_modified, last_attempt, last_success, last_status, http_status, "
@@ -119,7 +161,6 @@ _STATE_COLUMNS = (
 # derived again when a record is read back. A quarter less to write and to keep on disk. Rows stored
 # before this kept their text, which is read as it is.
 _DERIVED_TEXT = ""
-_FULL_BUCKET = [0] * BUCKET_CAP  # stands for a bucket known to be full, without fetching it
 _SIGNATURE_CACHE = 60_000  # records' signatures kept in memory (~0.7 KB each) for lookups by later sources
 _RECENT_BANDS = 1_500_000  # LSH rows (24 bytes each) kept in memory before a merge into `bands`
 
@@ -465,34 +506,48 @@ class SqlStore:
     # ------------------------------------------------------------------ stories
     def _insert_new(self, source_id: str, fresh: list[Article], now_ts: int, priority: int,
                     touched: set[str], given: Mapping[str, dedupe.Signature | None]) -> None:
+        import numpy as np
+
         settings = self._settings
         dedupe = _dedupe()
         signatures = {
             a.uid: given[a.uid] if a.uid in given else dedupe.make_signature(a.title, a.text, a.language)
             for a in fresh
         }
-        keys_of = {uid: dedupe.band_keys(sig) for uid, sig in signatures.items() if sig is not None}
+        signed = [a for a in fresh if signatures[a.uid] is not None]
+        # one row per signed record, one column per band; `cells` numbers the distinct keys
+        keys = np.array([dedupe.band_keys(signatures[a.uid]) for a in signed], dtype=np.int64)
+        keys = keys.reshape(len(signed), -1) if signed else np.empty((0, 1), dtype=np.int64)
+        distinct, cells, repeats = np.unique(keys.ravel(), return_inverse=True, return_counts=True)
+        cells = cells.reshape(keys.shape)
         # The window is around the new records' own dates (not the clock), so a backfilled archive dedupes too.
         window = settings.dedupe_window_days * 86400
         stamps = [to_ts(a.published) or now_ts for a in fresh]
-        candidates = self._candidates(
-            [k for ks in keys_of.values() for k in ks], min(stamps) - window, max(stamps) + window
-        )
-        stored_best = self._best_stored_stories(fresh, signatures, keys_of, candidates)
+        found = self._candidates(distinct, min(stamps) - window, max(stamps) + window)
+        stored = self._best_stored_stories(signed, signatures, cells, found)
+        # Cells whose key another new record of this source shares: the record's rows there depend on the
+        # records before it, so they are decided in order below. All other cells are decided in bulk after.
+        shared: npt.NDArray[np.bool_] = repeats[cells] > 1
+        with_shared = cast(list[bool], shared.any(axis=1).tolist())
+        in_batch = _BatchBuckets(found, self._signatures)
         article_rows = []
         signature_rows = []
-        band_rows = []
-        batch_refs: set[int] = set()  # records of this call, which later ones may copy
+        band_rows: list[tuple[int, int, int]] = []  # of shared cells
+        refs: list[int] = []  # of signed records, in order
+        dates: list[int] = []
+        copies: list[str | None] = []  # the story a signed record was found to be a copy of
         minted: dict[str, list[Article]] = {}  # stories born in this batch, with their members
         joined: dict[str, int] = {}  # stored stories that gain a member: story id -> newest date
         for a in fresh:
             sig = signatures[a.uid]
             story_id = None
+            row = len(refs)
             if sig is not None:
-                story_id, score = stored_best.get(a.uid, (None, -1.0))
-                if batch_refs:
-                    story_id = self._best_in_batch(sig, keys_of[a.uid], candidates, batch_refs, score) or story_id
-            copy = story_id is not None
+                story_id, score = stored.stories[row] or (None, -1.0)
+                if with_shared[row] and in_batch:
+                    story_id = self._best_in_batch(sig, in_batch.refs_for(cells[row][shared[row]].tolist()),
+                                                   score) or story_id
+            copy = story_id
             published = to_ts(a.published) or now_ts
             if story_id is None:
                 story_id = mint_story_id(a.uid)
@@ -511,15 +566,13 @@ class SqlStore:
                 blob = sig.to_bytes()
                 signature_rows.append((ref, story_id, blob))
                 self._remember(ref, story_id, blob)
-                batch_refs.add(ref)
-                for key in keys_of[a.uid]:
-                    bucket = candidates.setdefault(key, [])
-                    if len(bucket) >= BUCKET_CAP:
-                        continue  # a full bucket gets no more rows
-                    if copy and self._signatures.holds_story(bucket, story_id):
-                        continue  # the story is already found through this band: a row per copy adds nothing
-                    band_rows.append((key, published, ref))
-                    bucket.append(ref)
+                refs.append(ref)
+                dates.append(published)
+                copies.append(story_id if copy is not None else None)
+                if with_shared[row]:
+                    for cell in cells[row][shared[row]].tolist():
+                        if in_batch.takes(cell, ref, copies[-1]):
+                            band_rows.append((int(distinct[cell]), published, ref))
         self._many(
             "INSERT INTO articles (uid, source_id, guid, url, title, published, updated, date_source, author, "
             "language, summary_html, content_html, text, text_hash, topics, story_id, priority, first_seen, "
@@ -528,14 +581,35 @@ class SqlStore:
         )
         self._many("INSERT INTO signatures (ref, story_id, signature) VALUES (?, ?, ?) "
                    "ON CONFLICT (ref) DO NOTHING", signature_rows)
-        self._write_band_rows(band_rows)
+        rows = self._unshared_band_rows(found, distinct, cells, shared, stored, copies, refs, dates)
+        if band_rows:
+            rows = np.concatenate([rows, np.array(band_rows, dtype=np.int64)])
+        self._write_band_rows(rows)
         self._write_new_stories(minted, priority, now_ts, touched)
         self._refresh_stories(joined, touched, created=now_ts)
 
-    def _write_band_rows(self, rows: list[tuple[int, int, int]]) -> None:
+    def _unshared_band_rows(self, found: Buckets, distinct: I64, cells: I64, shared: npt.NDArray[np.bool_],
+                            stored: _StoredMatches, copies: Sequence[str | None], refs: Sequence[int],
+                            dates: Sequence[int]) -> I64:
+        """(band_key, published, ref) rows of the cells no other new record shares: a row where the bucket is
+        not full, unless the record is a copy of a story the bucket already holds (a row per copy adds
+        nothing)."""
+        import numpy as np
+
+        takes = (found.sizes[cells] < BUCKET_CAP) & ~shared
+        cache = self._signatures
+        codes = np.array([-1 if story is None else cache.code_of(story) for story in copies], dtype=np.int64)
+        if (codes >= 0).any():
+            cell_codes = np.repeat(codes, cells.shape[1])
+            takes &= ~cells_holding(cells.size, stored.pair_cells, stored.pair_codes, cell_codes).reshape(cells.shape)
+        record, band = np.nonzero(takes)
+        return np.stack([distinct[cells[record, band]], np.array(dates, dtype=np.int64)[record],
+                         np.array(refs, dtype=np.int64)[record]], axis=1)
+
+    def _write_band_rows(self, rows: I64) -> None:
         if self._recent is None:  # PostgreSQL: other workers must see the rows as soon as they commit
             self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
-                       "ON CONFLICT (band_key, published, ref) DO NOTHING", rows)
+                       "ON CONFLICT (band_key, published, ref) DO NOTHING", rows.tolist())
         else:
             self._recent.add(rows)  # written to pending_bands once per transaction (_ingest_items)
 
@@ -591,18 +665,47 @@ class SqlStore:
         )
         self._many("INSERT INTO story_topics (topic, story_id, published) VALUES (?, ?, ?)", topic_rows)
 
-    def _candidates(self, keys: list[int], window_start: int, window_end: int) -> dict[int, list[int]]:
-        """Refs of stored records sharing an LSH band with a new one (an index lookup, whatever the history),
-        with their signatures loaded into the cache."""
+    def _candidates(self, keys: I64, window_start: int, window_end: int) -> Buckets:
+        """Refs of stored records under each of `keys` (distinct, sorted), in the window, as an index lookup
+        whatever the history, with their signatures loaded into the cache."""
+        import numpy as np
+
         if len(self._signatures) >= _SIGNATURE_CACHE:
             self._signatures.clear()  # only here, so a source's candidates stay cached while it is stored
             self._full_buckets.clear()
-        found: dict[int, list[int]] = {}
         full = self._full_buckets
-        wanted = set(keys)
-        known_full = wanted & full
-        wanted -= known_full
-        for chunk in _chunks([] if self._bands_empty else list(wanted)):
+        known_full = np.fromiter((key in full for key in keys.tolist()), dtype=bool, count=len(keys))
+        wanted = np.flatnonzero(~known_full)
+        at: list[I64] = []
+        refs: list[I64] = []
+        if not self._bands_empty and len(wanted):
+            at_sql, refs_sql = self._stored_rows(keys, wanted, window_start, window_end)
+            at.append(at_sql)
+            refs.append(refs_sql)
+        if self._recent is not None and len(wanted):
+            at_recent, _, refs_recent = self._recent.lookup_rows(keys[wanted], window_start, window_end)
+            at.append(wanted[at_recent])
+            refs.append(refs_recent)
+        all_at = np.concatenate(at) if at else np.empty(0, dtype=np.int64)
+        all_refs = np.concatenate(refs) if refs else np.empty(0, dtype=np.int64)
+        order = np.argsort(all_at, kind="stable")  # per key: the database's rows, then the run's, each in order
+        found = buckets(keys, known_full, all_at[order], all_refs[order])
+        full.update(keys[(found.sizes >= BUCKET_CAP) & ~known_full].tolist())
+        for chunk in _chunks(list(self._signatures.missing(set(found.refs.tolist())))):
+            for ref, story_id, blob in self._exec(
+                f"SELECT ref, story_id, signature FROM signatures WHERE ref IN ({self._in(len(chunk))})", chunk
+            ).fetchall():
+                self._remember(ref, story_id, bytes(blob))
+        return found
+
+    def _stored_rows(self, keys: I64, wanted: I64, window_start: int, window_end: int) -> tuple[I64, I64]:
+        """(index into `keys`, ref) of the `bands` rows under keys[wanted], each key's in the index's order."""
+        import numpy as np
+
+        index_of = dict(zip(keys[wanted].tolist(), wanted.tolist(), strict=True))
+        at: list[int] = []
+        refs: list[int] = []
+        for chunk in _chunks(keys[wanted].tolist()):
             # one row per bucket, its refs joined by the database: far fewer Python objects than a row a ref
             rows = self._exec(
                 f"SELECT band_key, {self._dialect.join_refs} FROM bands WHERE band_key IN ({self._in(len(chunk))}) "
@@ -610,74 +713,45 @@ class SqlStore:
                 [*chunk, window_start, window_end],
             ).fetchall()
             for key, joined in rows:
-                found[key] = list(map(int, joined.split(",")))
-        if self._recent is not None:
-            for key, refs in self._recent.lookup(list(wanted), window_start, window_end).items():
-                stored = found.get(key)
-                found[key] = refs if stored is None else stored + refs
-        missing: set[int] = set()
-        for key, refs in found.items():
-            if len(refs) >= BUCKET_CAP:
-                full.add(key)
-            else:
-                missing.update(refs)
-        found.update(dict.fromkeys(known_full, _FULL_BUCKET))
-        for chunk in _chunks(list(self._signatures.missing(missing))):
-            for ref, story_id, blob in self._exec(
-                f"SELECT ref, story_id, signature FROM signatures WHERE ref IN ({self._in(len(chunk))})", chunk
-            ).fetchall():
-                self._remember(ref, story_id, bytes(blob))
-        return found
+                bucket = joined.split(",")
+                at.extend(repeat(index_of[key], len(bucket)))
+                refs.extend(map(int, bucket))
+        return np.array(at, dtype=np.int64), np.array(refs, dtype=np.int64)
 
-    def _best_stored_stories(self, fresh: Sequence[Article], signatures: Mapping[str, dedupe.Signature | None],
-                             keys_of: Mapping[str, list[int]],
-                             candidates: dict[int, list[int]]) -> dict[str, tuple[str, float]]:
-        """For each new record, the stored story it is a copy of (and how alike), all records in one pass."""
+    def _best_stored_stories(self, signed: Sequence[Article], signatures: Mapping[str, dedupe.Signature | None],
+                             cells: I64, found: Buckets) -> _StoredMatches:
+        """For each signed new record, the stored story it is a copy of (and how alike), all records in one
+        pass; and the candidate refs of every cell, with their stories, for `_unshared_band_rows`."""
         import numpy as np
 
-        rows: dict[int, int] = {}  # candidate ref -> its row among `stored`
-        stored: list[int] = []
-        new_uids: list[str] = []
-        pair_new: list[int] = []
-        pair_stored: list[int] = []
+        pair_cells, pair_refs = cell_refs(found, cells.ravel())
         cache = self._signatures
-        kept = cache.kept()
-        bucket_of = candidates.get
-        for a in fresh:
-            if signatures[a.uid] is None:
-                continue
-            row_new = len(new_uids)
-            new_uids.append(a.uid)
-            # in band order, then bucket (oldest first) order: on a tie the first found wins. A full bucket is
-            # a stand-in list of BUCKET_CAP zeros and adds no candidate.
-            buckets = map(bucket_of, keys_of[a.uid], repeat(()))
-            refs = dict.fromkeys(chain.from_iterable(b for b in buckets if len(b) < BUCKET_CAP))
-            for ref in refs:
-                row = rows.get(ref)
-                if row is None:
-                    if ref not in kept:
-                        continue
-                    row = rows[ref] = len(stored)
-                    stored.append(ref)
-                pair_new.append(row_new)
-                pair_stored.append(row)
-        if not pair_new:
-            return {}
-        _, stories, hashes, sizes = cache.known(stored)
-        new_sigs = [sig for uid in new_uids if (sig := signatures[uid]) is not None]
-        best, score = _dedupe().best_matches(
-            np.stack([sig.hashes for sig in new_sigs]),
-            np.fromiter((sig.size for sig in new_sigs), dtype=np.float64, count=len(new_sigs)),
-            hashes, sizes, np.array(pair_new, dtype=np.intp), np.array(pair_stored, dtype=np.intp),
-            threshold=self._settings.dedupe_threshold, containment=self._settings.dedupe_containment,
-        )
-        return {new_uids[i]: (stories[int(j)], float(score[i])) for i, j in enumerate(best) if j >= 0}
+        distinct_refs, inverse = np.unique(pair_refs, return_inverse=True)
+        pair_rows = cache.rows_of(distinct_refs)[inverse.ravel()]
+        hashes, sizes, codes = cache.arrays()
+        kept = pair_rows >= 0
+        pair_codes = np.full(len(pair_rows), -1, dtype=np.int64)
+        pair_codes[kept] = codes[pair_rows[kept]]
+        stories: list[tuple[str, float] | None] = [None] * len(signed)
+        # in band order, then bucket (oldest first) order: on a tie the first found wins
+        pair_new = pair_cells // cells.shape[1]
+        firsts = first_of_each(pair_new, pair_refs)
+        firsts = firsts[kept[firsts]]
+        if len(firsts):
+            new_sigs = [sig for a in signed if (sig := signatures[a.uid]) is not None]
+            best, score = _dedupe().best_matches(
+                np.stack([sig.hashes for sig in new_sigs]),
+                np.fromiter((sig.size for sig in new_sigs), dtype=np.float64, count=len(new_sigs)),
+                hashes, sizes, pair_new[firsts], pair_rows[firsts],
+                threshold=self._settings.dedupe_threshold, containment=self._settings.dedupe_containment,
+            )
+            for i in np.flatnonzero(best >= 0).tolist():
+                stories[i] = (cache.story_at(int(best[i])), float(score[i]))
+        return _StoredMatches(stories, pair_cells, pair_codes)
 
-    def _best_in_batch(self, sig: dedupe.Signature, keys: list[int], candidates: dict[int, list[int]],
-                       batch_refs: set[int], to_beat: float) -> str | None:
-        """A story from earlier records of the same batch that `sig` is a closer copy of than `to_beat`."""
-        refs = {ref for key in keys if len(bucket := candidates.get(key, ())) < BUCKET_CAP
-                for ref in bucket if ref in batch_refs}
+    def _best_in_batch(self, sig: dedupe.Signature, refs: set[int], to_beat: float) -> str | None:
+        """A story from earlier records of the same batch (`refs`: those sharing a band with `sig`) that
+        `sig` is a closer copy of than `to_beat`."""
         if not refs:  # most records: nothing earlier in the batch shares a band
             return None
         kept, stories, hashes, sizes = self._signatures.known(sorted(refs))
