@@ -285,3 +285,23 @@ def test_rows_past_the_memory_cap_are_merged_mid_run_and_copies_still_found(
     (story,) = store.stories_for_feed(None, 10)
     assert {m.source_id for m in story.members} == {"a", "b"}
     store.close()
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["same-feed", "later-feed"])
+def test_a_copy_adds_index_rows_only_in_the_bands_where_it_differs(store: SqlStore, together: bool) -> None:
+    from aggregator import dedupe
+
+    original, copy = make_article(7), replace(_copy_of(7, "a"), uid="a-copy", guid="guid-copy", url="https://a.example/c")
+    keys = [set(dedupe.band_keys(dedupe.make_signature(a.title, a.text, a.language))) for a in (original, copy)]
+    assert keys[0] & keys[1] and keys[1] - keys[0]  # the copy shares some bands and not others
+    if together:  # decided one after the other, within the batch
+        store.ingest("a", [original, copy], NOW)
+    else:  # the original found in the index
+        store.ingest("a", [original], NOW)
+        store.ingest("a", [copy], NOW)
+    (story,) = store.stories_for_feed(None, 10)
+    assert len(story.members) == 2
+    store.merge_pending_bands()
+    (rows,) = store._exec("SELECT COUNT(*) FROM bands").fetchone()
+    store._conn.commit()
+    assert rows == len(keys[0]) + len(keys[1] - keys[0])
