@@ -59,8 +59,8 @@ def buckets(keys: I64, known_full: Mask, at: I64, refs: I64) -> Buckets:
 
 
 def cell_refs(found: Buckets, cells: I64) -> tuple[I64, I64]:
-    """(cell, ref) for every ref in the non-full bucket of every cell (`cells` indexes `found.keys`), cells in
-    order and each bucket in its order."""
+    """(cell, position in `found.refs`) for every ref in the non-full bucket of every cell (`cells` indexes
+    `found.keys`), cells in order and each bucket in its order."""
     import numpy as np
 
     sizes = found.open_sizes()[cells]
@@ -68,7 +68,7 @@ def cell_refs(found: Buckets, cells: I64) -> tuple[I64, I64]:
     counts = sizes[which]
     starts = found.starts[cells[which]]
     positions = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-    return np.repeat(which, counts), found.refs[positions]
+    return np.repeat(which, counts), positions
 
 
 def first_of_each(groups: I64, values: I64) -> I64:

@@ -523,8 +523,8 @@ class SqlStore:
         # The window is around the new records' own dates (not the clock), so a backfilled archive dedupes too.
         window = settings.dedupe_window_days * 86400
         stamps = [to_ts(a.published) or now_ts for a in fresh]
-        found = self._candidates(distinct, min(stamps) - window, max(stamps) + window)
-        stored = self._best_stored_stories(signed, signatures, cells, found)
+        found, ref_rows = self._candidates(distinct, min(stamps) - window, max(stamps) + window)
+        stored = self._best_stored_stories(signed, signatures, cells, found, ref_rows)
         # Cells whose key another new record of this source shares: the record's rows there depend on the
         # records before it, so they are decided in order below. All other cells are decided in bulk after.
         shared: npt.NDArray[np.bool_] = repeats[cells] > 1
@@ -665,9 +665,10 @@ class SqlStore:
         )
         self._many("INSERT INTO story_topics (topic, story_id, published) VALUES (?, ?, ?)", topic_rows)
 
-    def _candidates(self, keys: I64, window_start: int, window_end: int) -> Buckets:
+    def _candidates(self, keys: I64, window_start: int, window_end: int) -> tuple[Buckets, I64]:
         """Refs of stored records under each of `keys` (distinct, sorted), in the window, as an index lookup
-        whatever the history, with their signatures loaded into the cache."""
+        whatever the history, with their signatures loaded into the cache; and the cache row of each of
+        `refs` (-1: its signature is not stored)."""
         import numpy as np
 
         if len(self._signatures) >= _SIGNATURE_CACHE:
@@ -691,12 +692,17 @@ class SqlStore:
         order = np.argsort(all_at, kind="stable")  # per key: the database's rows, then the run's, each in order
         found = buckets(keys, known_full, all_at[order], all_refs[order])
         full.update(keys[(found.sizes >= BUCKET_CAP) & ~known_full].tolist())
-        for chunk in _chunks(list(self._signatures.missing(set(found.refs.tolist())))):
-            for ref, story_id, blob in self._exec(
-                f"SELECT ref, story_id, signature FROM signatures WHERE ref IN ({self._in(len(chunk))})", chunk
-            ).fetchall():
-                self._remember(ref, story_id, bytes(blob))
-        return found
+        distinct, inverse = np.unique(found.refs, return_inverse=True)
+        rows = self._signatures.rows_of(distinct)
+        missing = np.flatnonzero(rows < 0)
+        if len(missing):
+            for chunk in _chunks(distinct[missing].tolist()):
+                for ref, story_id, blob in self._exec(
+                    f"SELECT ref, story_id, signature FROM signatures WHERE ref IN ({self._in(len(chunk))})", chunk
+                ).fetchall():
+                    self._remember(ref, story_id, bytes(blob))
+            rows[missing] = self._signatures.rows_of(distinct[missing])
+        return found, rows[inverse.ravel()]
 
     def _stored_rows(self, keys: I64, wanted: I64, window_start: int, window_end: int) -> tuple[I64, I64]:
         """(index into `keys`, ref) of the `bands` rows under keys[wanted], each key's in the index's order."""
@@ -719,15 +725,15 @@ class SqlStore:
         return np.array(at, dtype=np.int64), np.array(refs, dtype=np.int64)
 
     def _best_stored_stories(self, signed: Sequence[Article], signatures: Mapping[str, dedupe.Signature | None],
-                             cells: I64, found: Buckets) -> _StoredMatches:
+                             cells: I64, found: Buckets, ref_rows: I64) -> _StoredMatches:
         """For each signed new record, the stored story it is a copy of (and how alike), all records in one
         pass; and the candidate refs of every cell, with their stories, for `_unshared_band_rows`."""
         import numpy as np
 
-        pair_cells, pair_refs = cell_refs(found, cells.ravel())
+        pair_cells, positions = cell_refs(found, cells.ravel())
+        pair_refs = found.refs[positions]
+        pair_rows = ref_rows[positions]
         cache = self._signatures
-        distinct_refs, inverse = np.unique(pair_refs, return_inverse=True)
-        pair_rows = cache.rows_of(distinct_refs)[inverse.ravel()]
         hashes, sizes, codes = cache.arrays()
         kept = pair_rows >= 0
         pair_codes = np.full(len(pair_rows), -1, dtype=np.int64)

@@ -41,7 +41,8 @@ def test_cell_refs_list_each_open_bucket_in_order(rows: list[tuple[int, int]], k
     reference = _reference_buckets(rows, known_full)
     for key in range(10):
         assert (found.sizes[key] >= BUCKET_CAP) == (len(reference.get(key, [])) >= BUCKET_CAP)
-    pair_cells, pair_refs = cell_refs(found, np.array(cells, dtype=np.int64))
+    pair_cells, positions = cell_refs(found, np.array(cells, dtype=np.int64))
+    pair_refs = found.refs[positions]
     expected = [(i, ref) for i, key in enumerate(cells)
                 if len(bucket := reference.get(key, [])) < BUCKET_CAP for ref in bucket]
     assert list(zip(pair_cells.tolist(), pair_refs.tolist(), strict=True)) == expected
