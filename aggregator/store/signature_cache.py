@@ -37,6 +37,11 @@ class SignatureCache:
         self._codes: I64 | None = None  # a small integer per story id, so stories compare in numpy
         self._stories: list[str] = []
         self._code_of: dict[str, int] = {}
+        self._refs: I64 | None = None  # ref of each row
+        # rows [0, _indexed) sorted by ref, so `rows_of` is a search, not a dict look-up a ref
+        self._sorted_refs: I64 | None = None
+        self._sorted_rows: I64 | None = None
+        self._indexed = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -48,6 +53,8 @@ class SignatureCache:
         self._entries.clear()
         self._stories.clear()
         self._code_of.clear()
+        self._sorted_refs = self._sorted_rows = None
+        self._indexed = 0
 
     def story_of(self, ref: int) -> str | None:
         entry = self._entries.get(ref)
@@ -80,7 +87,8 @@ class SignatureCache:
                 matrix = self._grow(row, count)
                 row = len(self._entries)  # 0 when the width changed and it started afresh
         matrix[row] = np.frombuffer(blob, dtype="<u2", count=count, offset=_HEADER.size)
-        assert self._sizes is not None and self._codes is not None
+        assert self._sizes is not None and self._codes is not None and self._refs is not None
+        self._refs[row] = ref
         self._sizes[row] = size
         self._codes[row] = self._code_of.setdefault(story_id, len(self._code_of))
         if row == len(self._stories):
@@ -95,7 +103,7 @@ class SignatureCache:
         old = self._matrix
         if old is None or width != old.shape[1]:  # another signature width: start afresh (never in one store)
             self.clear()
-            self._sizes = self._codes = None
+            self._sizes = self._codes = self._refs = None
             old = np.empty((0, width), dtype=np.uint16)
             rows = 0
         # the whole capacity (and a quarter more: a call may add some before the next clear) at once, as
@@ -106,6 +114,7 @@ class SignatureCache:
         self._matrix = bigger
         self._sizes = _grown(self._sizes, size, np.float64)
         self._codes = _grown(self._codes, size, np.int64)
+        self._refs = _grown(self._refs, size, np.int64)
         return bigger
 
     # ---------------------------------------------------------------- whole batches of refs at once
@@ -113,9 +122,34 @@ class SignatureCache:
         """Matrix row of each ref, -1 where it is not kept."""
         import numpy as np
 
-        get = self._entries.get
-        missing = ("", 0, -1)
-        return np.fromiter((get(ref, missing)[2] for ref in refs.tolist()), dtype=np.int64, count=len(refs))
+        sorted_refs, sorted_rows = self._index()
+        if not len(sorted_refs):
+            return np.full(len(refs), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(sorted_refs, refs), len(sorted_refs) - 1)
+        return np.where(sorted_refs[at] == refs, sorted_rows[at], -1)
+
+    def _index(self) -> tuple[I64, I64]:
+        """Rows by ref, the rows added since the last call merged in (a few dozen a source)."""
+        import numpy as np
+
+        count = len(self._entries)
+        if self._sorted_refs is None or self._sorted_rows is None or self._refs is None:
+            self._sorted_refs = self._sorted_rows = np.empty(0, dtype=np.int64)
+            self._indexed = 0
+        if count > self._indexed and self._refs is not None:
+            new_rows = np.arange(self._indexed, count, dtype=np.int64)
+            new_refs = self._refs[self._indexed : count]
+            order = np.argsort(new_refs, kind="stable")
+            new_refs, new_rows = new_refs[order], new_rows[order]
+            at = np.searchsorted(self._sorted_refs, new_refs) + np.arange(len(new_refs))
+            keep = np.ones(len(self._sorted_refs) + len(new_refs), dtype=bool)
+            keep[at] = False
+            refs_out = np.empty(len(keep), dtype=np.int64)
+            rows_out = np.empty(len(keep), dtype=np.int64)
+            refs_out[keep], refs_out[at] = self._sorted_refs, new_refs
+            rows_out[keep], rows_out[at] = self._sorted_rows, new_rows
+            self._sorted_refs, self._sorted_rows, self._indexed = refs_out, rows_out, count
+        return self._sorted_refs, self._sorted_rows
 
     def arrays(self) -> tuple[U16, F64, I64]:
         """Hashes, shingle counts and story codes by matrix row (index them with `rows_of`)."""

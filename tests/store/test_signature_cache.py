@@ -56,3 +56,21 @@ def test_bucket_questions_answered_in_one_call() -> None:
     assert cache.holds_story([9, 2], "story-0") and not cache.holds_story([1, 3, 9], "story-0")
     assert cache.missing({1, 4, 5}) == {4, 5}
     assert 3 in cache.kept() and 4 not in cache.kept()
+
+
+def test_rows_of_finds_refs_added_between_calls_and_forgets_them_on_clear() -> None:
+    cache = SignatureCache(capacity=1000)
+    refs = [2**62 + 3, 5, 977, 12]
+    for ref in refs[:2]:
+        cache.add(ref, "s", _sig(ref % 1000).to_bytes())
+    asked = np.array([5, 977, 2**62 + 3, 4], dtype=np.int64)
+    assert cache.rows_of(asked).tolist() == [1, -1, 0, -1]
+    for ref in refs[2:]:
+        cache.add(ref, "t", _sig(ref).to_bytes())
+    rows = cache.rows_of(asked)
+    assert rows.tolist() == [1, 2, 0, -1]
+    hashes, sizes, codes = cache.arrays()
+    assert np.array_equal(hashes[rows[1]], _sig(977).hashes) and sizes[rows[1]] == _sig(977).size
+    assert codes[rows[0]] == cache.code_of("s") != codes[rows[1]] == cache.code_of("t")
+    cache.clear()
+    assert cache.rows_of(asked).tolist() == [-1, -1, -1, -1] and cache.code_of("s") == -1
