@@ -37,10 +37,15 @@ class RecentBands:
     def __init__(self) -> None:
         self._committed: _Columns
         self._open: _Columns
+        self._unmerged: list[_Columns] = []  # committed rows not yet written into `bands`, a transaction each
         self.clear()
 
     def __len__(self) -> int:
         return len(self._committed[0]) + len(self._open[0])
+
+    def unmerged(self) -> int:
+        """Committed rows not yet merged into `bands` (`sorted_rows` gives them; `merged` forgets them)."""
+        return sum(len(columns[0]) for columns in self._unmerged)
 
     def has_open_rows(self) -> bool:
         return bool(len(self._open[0]))
@@ -58,6 +63,7 @@ class RecentBands:
         """Merge the open transaction's rows into the committed columns: O(rows kept), no full re-sort."""
         if len(self._open[0]):
             self._committed = _merged_columns(self._committed, self._open)
+            self._unmerged.append(self._open)
         self.rollback()
 
     def open_blob(self) -> bytes:
@@ -71,7 +77,12 @@ class RecentBands:
 
     def clear(self) -> None:
         self._committed = (_NO_ROWS, _NO_ROWS, _NO_ROWS)
+        self._unmerged = []
         self.rollback()
+
+    def merged(self) -> None:
+        """The unmerged rows are now in `bands`; they stay here for look-ups."""
+        self._unmerged = []
 
     def lookup_rows(self, keys: I64, window_start: int, window_end: int) -> tuple[I64, I64, I64]:
         """Rows under `keys` (sorted, distinct) with `published` in the window, as (index into `keys`,
@@ -101,13 +112,13 @@ class RecentBands:
         return found
 
     def sorted_rows(self, chunk: int = 65536) -> Iterator[tuple[int, int, int]]:
-        """The committed rows in (key, published, ref) order: an index takes them fastest in its own order.
+        """The unmerged rows in (key, published, ref) order: an index takes them fastest in its own order.
         Made into Python ints a chunk at a time (a million rows at once would take ~100 MB)."""
-        keys, published, refs = self._committed
-        if not len(keys):
+        if not self._unmerged:
             return
         import numpy as np
 
+        keys, published, refs = (np.concatenate(c) for c in zip(*self._unmerged, strict=True))
         order = np.lexsort((refs, published, keys))
         for start in range(0, len(order), chunk):
             part = order[start : start + chunk]

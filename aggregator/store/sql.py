@@ -162,7 +162,8 @@ _STATE_COLUMNS = (
 # before this kept their text, which is read as it is.
 _DERIVED_TEXT = ""
 _SIGNATURE_CACHE = 60_000  # records' signatures kept in memory (~0.7 KB each) for lookups by later sources
-_RECENT_BANDS = 1_500_000  # LSH rows (24 bytes each) kept in memory before a merge into `bands`
+_RECENT_BANDS = 1_500_000  # LSH rows (24 bytes each) kept in memory for look-ups
+_MERGE_EVERY = 250_000  # LSH rows committed between merges into `bands` (about 11,000 records)
 
 
 class SqlStore:
@@ -180,7 +181,9 @@ class SqlStore:
         # SQLite has one writer at a time (the run lock), so the rows it has not merged yet are all in its
         # memory; PostgreSQL workers share the index and write into it directly.
         self._recent = RecentBands() if dialect.name == "sqlite" else None
-        self._bands_empty = False  # nothing indexed yet: look-ups need not ask the database (SQLite)
+        # PRAGMA data_version when every row of `bands` was also in `_recent` (None: not so, or unknown): until
+        # another connection writes, look-ups need not ask the database (SQLite; a first poll never does)
+        self._bands_in_memory_at: int | None = None
         self._pending_checked = self._recent is None  # readers (serve, status, export) never write them
         self._migrate()
 
@@ -388,13 +391,15 @@ class SqlStore:
         with self._lock:
             if not self._pending_checked:
                 self._index_pending_bands()
+            if self._bands_in_memory_at is not None and self._data_version() != self._bands_in_memory_at:
+                self._stop_looking_up_in_memory_only()  # another process wrote rows this one has not seen
             try:
                 results = self._ingest_and_commit(items, now)
             except Exception:
                 if len(items) == 1:
                     raise
             else:
-                self._merge_if_recent_is_full()
+                self._merge_if_due()
                 return results
             # One source spoilt the batch: store them one by one so only that one fails.
             singles: list[IngestResult | Exception] = []
@@ -403,7 +408,7 @@ class SqlStore:
                     singles.extend(self._ingest_and_commit([item], now))
                 except Exception as exc:
                     singles.append(exc)
-            self._merge_if_recent_is_full()
+            self._merge_if_due()
             return singles
 
     def _ingest_and_commit(self, items: Sequence[IngestItem], now: datetime) -> list[IngestResult | Exception]:
@@ -420,9 +425,22 @@ class SqlStore:
         self._remember_states(state_rows)
         return results
 
-    def _merge_if_recent_is_full(self) -> None:
-        if self._recent is not None and len(self._recent) >= _RECENT_BANDS:
+    def _merge_if_due(self) -> None:
+        """Merge the rows of the last few batches into `bands` while the run goes on (merges into a growing
+        index cost about what one merge at the end costs, which was 1.4 s after the last batch of a first
+        poll); past the memory cap, forget them too."""
+        if self._recent is None:
+            return
+        if len(self._recent) >= _RECENT_BANDS:
+            self._stop_looking_up_in_memory_only()
+        elif self._recent.unmerged() >= _MERGE_EVERY:
             self.merge_pending_bands()
+
+    def _stop_looking_up_in_memory_only(self) -> None:
+        """From now on look-ups ask `bands` too: everything goes into it, and the memory keeps only later rows
+        (a row in both would count twice towards a bucket's cap)."""
+        self._bands_in_memory_at = None
+        self.merge_pending_bands()
 
     def _ingest_items(self, items: Sequence[IngestItem],
                       now: datetime) -> tuple[list[IngestResult | Exception], list[tuple[Any, ...]]]:
@@ -615,9 +633,10 @@ class SqlStore:
 
     def merge_pending_bands(self) -> None:
         """Move the LSH rows written since the last merge into the `bands` index, in key order, in one
-        transaction: each index page is written once, however many batches the run committed."""
+        transaction: an index page is written once per merge, not once per batch. They stay in memory for
+        look-ups."""
         with self._lock:
-            if not self._recent:  # PostgreSQL, or nothing written since the last merge (a 304-only poll)
+            if self._recent is None or not self._recent.unmerged():  # PostgreSQL, or a 304-only poll
                 return
             try:
                 self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
@@ -627,20 +646,22 @@ class SqlStore:
             except BaseException:
                 self._conn.rollback()
                 raise
-            self._bands_empty = False  # it holds what was just merged
-            self._recent.clear()
+            self._recent.merged()
+            if self._bands_in_memory_at is None:  # look-ups ask `bands`, which now has these rows
+                self._recent.clear()
 
     def _index_pending_bands(self) -> None:
         """Before the first write: the rows a killed run left in `pending_bands` (its records are stored)
         go into `bands`."""
         assert self._recent is not None
         self._pending_checked = True
+        empty = not self._exec("SELECT 1 FROM bands LIMIT 1").fetchone()
         for (blob,) in self._exec("SELECT rows FROM pending_bands").fetchall():
             self._recent.add(decode_rows(bytes(blob)))
         self._recent.commit()
-        self.merge_pending_bands()
-        self._bands_empty = not self._exec("SELECT 1 FROM bands LIMIT 1").fetchone()
         self._conn.commit()
+        self._bands_in_memory_at = self._data_version() if empty else None
+        self.merge_pending_bands()
 
     def _remember(self, ref: int, story_id: str, blob: bytes) -> None:
         self._signatures.add(ref, story_id, blob)
@@ -679,7 +700,7 @@ class SqlStore:
         wanted = np.flatnonzero(~known_full)
         at: list[I64] = []
         refs: list[I64] = []
-        if not self._bands_empty and len(wanted):
+        if self._bands_in_memory_at is None and len(wanted):
             at_sql, refs_sql = self._stored_rows(keys, wanted, window_start, window_end)
             at.append(at_sql)
             refs.append(refs_sql)

@@ -84,3 +84,19 @@ def test_the_open_rows_round_trip_through_their_blob() -> None:
     assert recent.has_open_rows() and sorted(map(tuple, decode_rows(recent.open_blob()).tolist())) == sorted(rows)
     recent.commit()
     assert not recent.has_open_rows() and list(recent.sorted_rows()) == sorted(rows)
+
+
+def test_merged_rows_leave_the_merge_queue_but_stay_searchable() -> None:
+    recent = RecentBands()
+    recent.add([(1, 10, 100), (2, 10, 200)])
+    assert recent.unmerged() == 0  # the open transaction is not merged before it commits
+    recent.commit()
+    recent.add([(1, 11, 300)])
+    recent.commit()
+    assert recent.unmerged() == 3 and list(recent.sorted_rows()) == [(1, 10, 100), (1, 11, 300), (2, 10, 200)]
+    recent.merged()
+    assert recent.unmerged() == 0 and list(recent.sorted_rows()) == []
+    assert recent.lookup([1, 2], 0, 99) == {1: [100, 300], 2: [200]}
+    recent.add([(3, 12, 400)])
+    recent.commit()
+    assert list(recent.sorted_rows()) == [(3, 12, 400)]

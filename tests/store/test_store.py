@@ -307,3 +307,40 @@ def test_a_copy_adds_index_rows_only_in_the_bands_where_it_differs(store: SqlSto
     (rows,) = store._exec("SELECT COUNT(*) FROM bands").fetchone()
     store._conn.commit()
     assert rows == len(keys[0]) + len(keys[1] - keys[0])
+
+
+def test_rows_merged_during_a_run_stay_findable_and_count_once(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    import aggregator.store.sql as sql
+    from aggregator import dedupe
+
+    monkeypatch.setattr(sql, "_MERGE_EVERY", 10)  # every batch is merged into `bands` as soon as it commits
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    for run, n in enumerate((7, 8)):  # the first run starts on an empty index, the second on a filled one
+        store = open_store(url, Settings())
+        store.ingest("a", [make_article(n)], NOW)
+        with sqlite3.connect(tmp_path / "a.db") as db:
+            assert db.execute("SELECT COUNT(*) FROM pending_bands").fetchone() == (0,)
+        sig = dedupe.make_signature("", body(n), "en")
+        assert sig is not None
+        keys = np.unique(np.array(dedupe.band_keys(sig), dtype=np.int64))
+        found, _ = store._candidates(keys, 0, 2**40)
+        assert found.sizes.tolist() == [1] * len(keys), f"run {run}: a merged row counted twice"
+        store.ingest("b", [_copy_of(n, "b")], NOW)
+        assert sorted(len(s.members) for s in store.stories_for_feed(None, 10))[-1] == 2
+        store.close()
+
+
+def test_rows_another_process_writes_mid_run_are_looked_up_in_the_index(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    mine = open_store(url, Settings())
+    mine.ingest("a", [make_article(1)], NOW)  # an empty index: look-ups need only this store's memory
+    other = open_store(url, Settings())
+    other.ingest("c", [make_article(2, "c")], NOW)
+    other.close()  # its rows are now in `bands`, which `mine` has not seen
+    mine.ingest("b", [_copy_of(2, "b")], NOW)
+    stories = mine.stories_for_feed(None, 10)
+    assert {m.source_id for s in stories if len(s.members) == 2 for m in s.members} == {"b", "c"}
+    mine.close()
