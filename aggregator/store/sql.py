@@ -434,13 +434,12 @@ class SqlStore:
         if len(self._recent) >= _RECENT_BANDS:
             self._stop_looking_up_in_memory_only()
         elif self._recent.unmerged() >= _MERGE_EVERY:
-            self.merge_pending_bands()
+            self._merge_unmerged()
 
     def _stop_looking_up_in_memory_only(self) -> None:
-        """From now on look-ups ask `bands` too: everything goes into it, and the memory keeps only later rows
-        (a row in both would count twice towards a bucket's cap)."""
+        """From now on look-ups ask `bands` too: everything goes into it, and the memory keeps only later rows."""
         self._bands_in_memory_at = None
-        self.merge_pending_bands()
+        self._merge_unmerged()
 
     def _ingest_items(self, items: Sequence[IngestItem],
                       now: datetime) -> tuple[list[IngestResult | Exception], list[tuple[Any, ...]]]:
@@ -632,12 +631,21 @@ class SqlStore:
             self._recent.add(rows)  # written to pending_bands once per transaction (_ingest_items)
 
     def merge_pending_bands(self) -> None:
-        """Move the LSH rows written since the last merge into the `bands` index, in key order, in one
-        transaction: an index page is written once per merge, not once per batch. They stay in memory for
-        look-ups."""
+        """At the end of a run: the LSH rows not merged yet go into the `bands` index, and the memory that
+        kept them for look-ups is given back (publishing comes next; the next run asks `bands`)."""
         with self._lock:
-            if self._recent is None or not self._recent.unmerged():  # PostgreSQL, or a 304-only poll
+            if self._recent is None:  # PostgreSQL writes `bands` directly
                 return
+            self._bands_in_memory_at = None
+            self._merge_unmerged()
+
+    def _merge_unmerged(self) -> None:
+        """Move the LSH rows committed since the last merge into the `bands` index, in key order, in one
+        transaction: an index page is written once per merge, not once per batch. While look-ups need not
+        ask `bands`, the rows stay in memory for them; otherwise they are dropped (a row in both would
+        count twice towards a bucket's cap)."""
+        assert self._recent is not None
+        if self._recent.unmerged():  # nothing since the last merge: a 304-only poll
             try:
                 self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
                            "ON CONFLICT (band_key, published, ref) DO NOTHING", self._recent.sorted_rows())
@@ -647,8 +655,8 @@ class SqlStore:
                 self._conn.rollback()
                 raise
             self._recent.merged()
-            if self._bands_in_memory_at is None:  # look-ups ask `bands`, which now has these rows
-                self._recent.clear()
+        if self._bands_in_memory_at is None:
+            self._recent.clear()
 
     def _index_pending_bands(self) -> None:
         """Before the first write: the rows a killed run left in `pending_bands` (its records are stored)
@@ -661,7 +669,7 @@ class SqlStore:
         self._recent.commit()
         self._conn.commit()
         self._bands_in_memory_at = self._data_version() if empty else None
-        self.merge_pending_bands()
+        self._merge_unmerged()
 
     def _remember(self, ref: int, story_id: str, blob: bytes) -> None:
         self._signatures.add(ref, story_id, blob)
