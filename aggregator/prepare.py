@@ -58,7 +58,8 @@ def signatures_of(articles: Sequence[Article]) -> dict[str, dedupe.Signature | N
     """Signatures, which carry their band keys: computed here, in a worker, the store's process is spared them."""
     from aggregator import dedupe
 
-    return {a.uid: dedupe.make_signature(a.title, a.text, a.language) for a in articles}
+    signatures = dedupe.make_signatures([(a.title, a.text, a.language) for a in articles])  # a feed at once
+    return {a.uid: sig for a, sig in zip(articles, signatures, strict=True)}
 
 
 def prepare_feed(body: bytes, source: Source, classifier: Classifier, *, url: str, content_type: str | None,

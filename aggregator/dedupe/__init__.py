@@ -1,6 +1,7 @@
 """Near-duplicate detection for story clustering: pure functions the store calls for every new record.
 
     sig = make_signature(title, text, language)      # None: too short, exact dedupe only
+    sigs = make_signatures([(title, text, language), ...])  # the same, for a whole feed at once
     keys = band_keys(sig)                             # stored in the `bands` table, looked up by index
     is_same_story(sig, candidate_sig, threshold=..., containment=...)
 """
@@ -14,6 +15,7 @@ from aggregator.dedupe.near import (
     best_matches,
     is_same_story,
     make_signature,
+    make_signatures,
     similarity,
 )
 
@@ -26,5 +28,6 @@ __all__ = [
     "best_matches",
     "is_same_story",
     "make_signature",
+    "make_signatures",
     "similarity",
 ]

@@ -18,7 +18,8 @@ scored Jaccard >= 0.35, look-alikes <= 0.25, so the default sits in the middle a
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
@@ -26,6 +27,8 @@ import numpy.typing as npt
 
 from aggregator.dedupe.shingles import (
     U64,
+    batch_shingle_hashes,
+    batch_token_hashes,
     distinct_count,
     mix64,
     mix64_in_place,
@@ -46,7 +49,7 @@ DEFAULT_THRESHOLD = 0.30  # estimated Jaccard
 DEFAULT_CONTAINMENT = 0.55  # estimated share of the shorter copy found in the longer one
 
 _UNSEGMENTED_LANGUAGES = ("zh", "ja", "th", "lo", "km", "my", "bo")
-_QUICK_PROBES = 8
+_QUICK_PROBES = 8  # one byte each in a uint64, see `_densified`
 _HEADER = struct.Struct("<IH")  # shingle count, number of bins
 
 # Constants of every signature, built once rather than per record.
@@ -56,6 +59,9 @@ _BIN_STARTS = _BINS << _SHIFT  # smallest hash of each bin
 _BAND_TAGS = np.arange(BANDS, dtype=np.uint64) << np.uint64(48)  # ROWS <= 3: 16 bits a row, then the band
 _ROW_WEIGHTS = np.array([1 << (16 * r) for r in range(ROWS)], dtype=np.uint64)  # a row's 16 bits, in place
 _ONE = u64(1)
+_MAX = u64((1 << 64) - 1)
+_FIRST_BYTE = u64(0x0001020304050607)  # byte b holds 7 - b: see `_densified`
+_TOP_BYTE = u64(56)
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -126,15 +132,25 @@ def _donors(present: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
     return donors
 
 
-def _shingles(title: str, text: str, language: str | None) -> U64:
-    """Sorted shingle hashes (with repeats) of the body, or of title and body when the body is too short."""
+def _shingle_size(tokens: int, chars: int, language: str | None) -> int:
+    """Tokens per shingle: character shingles when the text is mostly one-character tokens (Chinese ...)."""
+    unsegmented = chars * 2 > tokens or (
+        chars * 5 > tokens and (language or "").lower().startswith(_UNSEGMENTED_LANGUAGES)
+    )
+    return CHAR_SHINGLE if unsegmented else WORD_SHINGLE
+
+
+def _tokens(title: str, text: str, language: str | None) -> tuple[U64, int]:
+    """Token hashes of the body, or of title and body when the body is too short, and the shingle size."""
     tokens, chars = token_hashes(text)
     if tokens.size < MIN_SHINGLES:
         tokens, chars = token_hashes(f"{title}\n{text}")
-    unsegmented = chars * 2 > tokens.size or (
-        chars * 5 > tokens.size and (language or "").lower().startswith(_UNSEGMENTED_LANGUAGES)
-    )
-    return sorted_shingle_hashes(tokens, CHAR_SHINGLE if unsegmented else WORD_SHINGLE)
+    return tokens, _shingle_size(tokens.size, chars, language)
+
+
+def _shingles(title: str, text: str, language: str | None) -> U64:
+    """Sorted shingle hashes (with repeats) of the body, or of title and body when the body is too short."""
+    return sorted_shingle_hashes(*_tokens(title, text, language))
 
 
 def make_signature(title: str, text: str, language: str | None) -> Signature | None:
@@ -155,6 +171,158 @@ def make_signature(title: str, text: str, language: str | None) -> Signature | N
     hashes = minima[_donors(present)].astype(np.uint16)  # the cast keeps the low 16 bits (b-bit MinHash)
     hashes.flags.writeable = False
     return Signature(hashes, size, _band_keys(hashes))
+
+
+@dataclass(slots=True)
+class _Group:
+    """Records of one shingle size, as `make_signatures` gathers them."""
+
+    used: list[bool]  # which titles and texts give their tokens to the table-path records
+    table: list[int] = field(default_factory=list)  # records tokenised by table lookup, in order
+    table_sizes: list[int] = field(default_factory=list)  # their token counts
+    exact: list[int] = field(default_factory=list)  # records tokenised on the exact path
+    exact_tokens: list[U64] = field(default_factory=list)  # their tokens
+
+
+def make_signatures(items: Sequence[tuple[str, str, str | None]]) -> list[Signature | None]:
+    """`make_signature` of each (title, text, language), bit for bit, computed together.
+
+    A feed's records (typically 50) take a few dozen numpy calls in all instead of a few dozen each, whose
+    fixed overhead was most of the cost. Texts that need the exact `unicodedata` path are tokenised one by
+    one, as `make_signature` does; everything after the tokens is done for all records at once.
+    """
+    pieces = [piece for title, text, _ in items for piece in (title, text)]  # record i: 2*i title, 2*i+1 text
+    tokens, offsets, chars, exact = batch_token_hashes(pieces)
+    counts = np.diff(offsets)
+    counted, singles, slow = counts.tolist(), chars.tolist(), exact.tolist()
+    groups: dict[int, _Group] = {}  # by shingle size
+    for i, (title, text, language) in enumerate(items):
+        head, body = 2 * i, 2 * i + 1
+        fallback = counted[body] < MIN_SHINGLES  # then title and body, as in `_tokens`
+        if slow[body] or (fallback and slow[head]):
+            record, k = _tokens(title, text, language)
+            size = record.size
+        else:
+            size = counted[body] + counted[head] * fallback
+            k = _shingle_size(size, singles[body] + singles[head] * fallback, language)
+        if size < MIN_SHINGLES:  # fewer tokens cannot make MIN_SHINGLES shingles (k <= MIN_SHINGLES)
+            continue
+        group = groups.get(k)
+        if group is None:
+            group = groups[k] = _Group([False] * len(pieces))
+        if slow[body] or (fallback and slow[head]):
+            group.exact.append(i)
+            group.exact_tokens.append(record)
+        else:
+            group.table.append(i)
+            group.table_sizes.append(size)
+            group.used[body] = True
+            group.used[head] = fallback
+    signatures: list[Signature | None] = [None] * len(items)
+    for k, group in groups.items():
+        picked = tokens[np.repeat(np.array(group.used), counts)]  # the table records' tokens, in order
+        lengths = group.table_sizes + [t.size for t in group.exact_tokens]
+        joined = np.concatenate([picked, *group.exact_tokens]) if group.exact else picked
+        for i, sig in zip(group.table + group.exact, _signatures(joined, lengths, k), strict=True):
+            signatures[i] = sig
+    return signatures
+
+
+def _signatures(tokens: U64, lengths: list[int], k: int) -> list[Signature | None]:
+    """`make_signature` of records from their tokens (`lengths` of them each, at least `k`, one record after
+    the other in `tokens`), `k` tokens a shingle."""
+    segment = np.repeat(np.arange(len(lengths), dtype=np.min_scalar_type(len(lengths))), lengths)
+    hashes, owner = batch_shingle_hashes(tokens, segment, k)
+    records_at = owner.searchsorted(np.arange(len(lengths) + 1))  # where each record's hashes start
+    sizes = _distinct_counts(hashes, owner, records_at)
+    # each (record, bin) cell keeps its smallest hash
+    cell = owner.astype(np.intp) * PERMUTATIONS + (hashes >> _SHIFT).astype(np.intp)
+    minima = np.full((len(lengths), PERMUTATIONS), _MAX, dtype=np.uint64)
+    present = np.zeros((len(lengths), PERMUTATIONS), dtype=bool)
+    np.minimum.at(minima.ravel(), cell, hashes)
+    present.ravel()[cell] = True
+    valid = np.flatnonzero(sizes >= MIN_SHINGLES)
+    if valid.size < len(lengths):
+        minima, present = minima[valid], present[valid]
+    bins = _densified(minima, present)
+    keys = _band_key_rows(bins)
+    signatures: list[Signature | None] = [None] * len(lengths)
+    for i, size, row, row_keys in zip(valid.tolist(), sizes[valid].tolist(), bins, keys, strict=True):
+        signatures[i] = Signature(row, size, tuple(row_keys))
+    return signatures
+
+
+def _distinct_counts(hashes: U64, owner: npt.NDArray[np.unsignedinteger], records_at: npt.NDArray[np.intp]
+                     ) -> npt.NDArray[np.intp]:
+    """Distinct values in each record's part of `hashes` (record `owner`, non-decreasing; a record's part
+    starts at `records_at`).
+
+    Sorting (record, hash) pairs takes an argsort, several times slower than a plain sort, so the pairs are
+    sorted as one uint64 each: the record number on top of the hash minus its lowest bits. That is exact
+    unless two different hashes differ in those bits alone, which a plain sort of the hashes rules out (it
+    happens about once in a billion feeds; then the argsort it is).
+    """
+    spare = max(1, (len(records_at) - 2).bit_length())  # bits for the record number
+    ordered = np.sort(hashes)
+    gaps = ordered[1:] ^ ordered[:-1]
+    gaps -= _ONE  # 0, the gap between equal hashes, wraps to the largest value
+    if hashes.size < 2 or int(gaps.min()) >= (1 << spare) - 1:
+        pairs = owner.astype(np.uint64)
+        pairs <<= u64(64 - spare)
+        pairs |= hashes >> u64(spare)
+        pairs.sort()
+        differs = np.ones(pairs.size, dtype=bool)
+        differs[1:] = pairs[1:] != pairs[:-1]
+    else:
+        order = hashes.argsort()
+        order = order[owner[order].argsort(kind="stable")]  # by record, then by hash
+        ordered, by = hashes[order], owner[order]
+        differs = np.ones(ordered.size, dtype=bool)
+        differs[1:] = (ordered[1:] != ordered[:-1]) | (by[1:] != by[:-1])
+    counts: npt.NDArray[np.intp] = np.diff(np.flatnonzero(differs).searchsorted(records_at))
+    return counts
+
+
+def _densified(minima: U64, present: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint16]:
+    """Each row's bins as `make_signature` keeps them: a bin's minimum, or for an empty bin its donor's (see
+    `_donors`), low 16 bits only (b-bit MinHash). One row per record, none of them empty.
+
+    Only the empty bins are looked at (a full bin is its own donor). A bin's `_QUICK_PROBES` (8) presence
+    flags, read as one little-endian uint64, put probe j in byte j, so its first present probe is the byte
+    of the lowest set bit: no argmax over 8 columns per bin.
+    """
+    bins = minima.astype(np.uint16)
+    empty = np.flatnonzero(~present)
+    if not empty.size:
+        bins.flags.writeable = False
+        return bins
+    width = present.shape[1]
+    quick, _ = _quick_probes(width)
+    row_start = empty - empty % width
+    probes = quick[empty % width] + row_start[:, None]  # flat indices into present, one row per empty bin
+    flags = present.ravel()[probes].view("<u8")[:, 0]
+    # The lowest set flag is 1 << 8*j, and (1 << 8*j) * _FIRST_BYTE (mod 2**64) has j in its top byte: the
+    # first present probe without np.bitwise_count (numpy >= 2 only). No flag set gives 0: such bins take
+    # the slow path below.
+    first = ((flags & (~flags + _ONE)) * _FIRST_BYTE) >> _TOP_BYTE
+    donors = probes.ravel()[np.arange(0, probes.size, _QUICK_PROBES) + first.astype(np.intp)]
+    slow = np.flatnonzero(flags == 0)
+    if slow.size:
+        full = _probes(width)[empty[slow] % width] + row_start[slow, None]
+        donors[slow] = full[np.arange(slow.size), np.argmax(present.ravel()[full], axis=1)]
+    bins.ravel()[empty] = minima.ravel()[donors].astype(np.uint16)
+    bins.flags.writeable = False
+    return bins
+
+
+def _band_key_rows(hashes: npt.NDArray[np.uint16]) -> list[list[int]]:
+    """`_band_keys` of each row of `hashes`."""
+    acc: U64 = hashes[:, : BANDS * ROWS].reshape(len(hashes), BANDS, ROWS) @ _ROW_WEIGHTS
+    acc |= _BAND_TAGS
+    keys = mix64_in_place(acc)
+    keys >>= _ONE
+    rows: list[list[int]] = keys.tolist()
+    return rows
 
 
 def _band_keys(hashes: npt.NDArray[np.uint16]) -> tuple[int, ...]:

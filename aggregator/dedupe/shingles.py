@@ -9,7 +9,9 @@ stable across processes and machines (no Python `hash()`), because signatures ar
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from functools import cache
+from itertools import accumulate
 
 import numpy as np
 import numpy.typing as npt
@@ -194,6 +196,54 @@ def token_hashes(text: str) -> tuple[U64, int]:
     return hashes, chars
 
 
+def batch_token_hashes(texts: Sequence[str]) -> tuple[U64, npt.NDArray[np.intp], npt.NDArray[np.intp],
+                                                       npt.NDArray[np.bool_]]:
+    """`token_hashes` of many texts in one pass, which saves its fixed numpy overhead on every text.
+
+    Returns all tokens in order, where each text's tokens start (len(texts) + 1 offsets), how many of each
+    text's tokens are single characters, and which texts need the exact `unicodedata` path: their tokens here
+    are meaningless, call `token_hashes` on them. A token's hash does not depend on where the text starts (it
+    is sum(code * BASE**(start - position))), and texts are joined with a separator, so the tokens of a text
+    are exactly those `token_hashes` gives it, and those of two adjacent texts joined by a separator are
+    those of the joined text (when neither needs the exact path).
+    """
+    ends = np.fromiter(accumulate(len(t) + 1 for t in texts), dtype=np.intp, count=len(texts))
+    bounds = np.zeros(len(texts) + 1, dtype=np.intp)  # where each text's characters start
+    bounds[1:] = ends
+    if not texts:
+        return np.empty(0, np.uint64), np.zeros(1, np.intp), np.empty(0, np.intp), np.empty(0, dtype=bool)
+    # a separator after every text: no token spans two texts, and no text's span is empty (for reduceat)
+    cps = np.array(["\n".join([*texts, ""])]).view(np.uint32).astype(np.intp)
+    codes: U64 = _codes_table().take(cps, mode="clip")
+    n = codes.size
+    word = np.zeros(n + 1, dtype=bool)
+    word[1:] = codes
+    if int(codes.max()) < _CHAR_FLAG:  # the usual case: no one-character tokens, nothing for the exact path
+        exact = np.zeros(len(texts), dtype=bool)
+        starts = (word[1:] > word[:-1]).nonzero()[0]
+        singles = None
+    else:
+        exact = np.maximum.reduceat(codes, bounds[:-1]) >= _COMPLEX_FLAG
+        singles = codes >= _CHAR_FLAG  # characters of exact-path texts too: their tokens are not used
+        codes &= _CODE_MASK
+        word[1:] &= ~singles
+        starts = ((word[1:] > word[:-1]) | singles).nonzero()[0]
+    offsets: npt.NDArray[np.intp] = starts.searchsorted(bounds)
+    if singles is None:
+        chars = np.zeros(len(texts), dtype=np.intp)
+    else:
+        counted = np.zeros(starts.size + 1, dtype=np.intp)  # single-character tokens before each token
+        np.cumsum(singles[starts], out=counted[1:])
+        chars = np.diff(counted[offsets])
+    if starts.size == 0:
+        return np.empty(0, np.uint64), offsets, chars, exact
+    up, down = _powers(1 << max(10, n.bit_length()))
+    codes *= down[:n]
+    hashes: U64 = np.add.reduceat(codes, starts)
+    hashes *= up[starts]
+    return hashes, offsets, chars, exact
+
+
 # Function words. A shingle made only of these ("one of the", "as well as", "的一个") is in so many texts
 # that, as a bin's minimum, it would put unrelated articles in one LSH bucket: such shingles are dropped.
 STOPWORDS = """
@@ -251,6 +301,25 @@ def sorted_shingle_hashes(tokens: U64, k: int) -> U64:
     hashes = mix64_in_place(acc[keep])
     hashes.sort()
     return hashes
+
+
+def batch_shingle_hashes(tokens: U64, owner: npt.NDArray[np.unsignedinteger], k: int
+                         ) -> tuple[U64, npt.NDArray[np.unsignedinteger]]:
+    """`sorted_shingle_hashes` of many token lists at once, unsorted: the lists one after the other in
+    `tokens` (token i in list `owner[i]`, each list at least `k` long), and the list of each hash.
+
+    Runs of `k` tokens that cross from one list into the next are left out.
+    """
+    m = tokens.size - k + 1
+    content = _is_content(tokens)
+    acc = tokens[:m]
+    keep = content[:m]
+    for j in range(1, k):
+        acc = acc * _SHINGLE_MUL
+        acc += tokens[j : m + j]
+        keep = keep | content[j : m + j]
+    keep &= owner[:m] == owner[k - 1 :]
+    return mix64_in_place(acc[keep]), owner[:m][keep]
 
 
 def distinct_count(hashes: U64) -> int:
