@@ -48,6 +48,7 @@ MIN_OVERLAP = 30  # shared shingles a containment match needs, so a short text c
 DEFAULT_THRESHOLD = 0.30  # estimated Jaccard
 DEFAULT_CONTAINMENT = 0.55  # estimated share of the shorter copy found in the longer one
 
+I64 = npt.NDArray[np.int64]
 _UNSEGMENTED_LANGUAGES = ("zh", "ja", "th", "lo", "km", "my", "bo")
 _QUICK_PROBES = 8  # one byte each in a uint64, see `_densified`
 _HEADER = struct.Struct("<IH")  # shingle count, number of bins
@@ -70,7 +71,7 @@ class Signature:
 
     hashes: npt.NDArray[np.uint16]
     size: int
-    keys: tuple[int, ...] | None = None  # its LSH band keys, when computed ahead (in a worker process)
+    keys: I64 | None = None  # its LSH band keys (int64, read-only), when computed ahead (in a worker process)
 
     def to_bytes(self) -> bytes:
         return _HEADER.pack(self.size, self.hashes.size) + self.hashes.astype("<u2").tobytes()
@@ -88,7 +89,7 @@ class Signature:
 
     def __reduce__(self) -> tuple[object, ...]:
         # to and from process workers as 516 bytes, not as a pickled numpy array
-        return (_from_parts, (self.to_bytes(), self.keys))
+        return (_from_parts, (self.to_bytes(), None if self.keys is None else self.keys.tobytes()))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Signature) and self.to_bytes() == other.to_bytes()
@@ -97,9 +98,9 @@ class Signature:
         return hash(self.to_bytes())
 
 
-def _from_parts(blob: bytes, keys: tuple[int, ...] | None) -> Signature:
+def _from_parts(blob: bytes, keys: bytes | None) -> Signature:
     sig = Signature.from_bytes(blob)
-    return sig if keys is None else Signature(sig.hashes, sig.size, keys)
+    return sig if keys is None else Signature(sig.hashes, sig.size, _read_only(np.frombuffer(keys, dtype=np.int64)))
 
 
 @cache
@@ -248,7 +249,7 @@ def _signatures(tokens: U64, lengths: list[int], k: int) -> list[Signature | Non
     keys = _band_key_rows(bins)
     signatures: list[Signature | None] = [None] * len(lengths)
     for i, size, row, row_keys in zip(valid.tolist(), sizes[valid].tolist(), bins, keys, strict=True):
-        signatures[i] = Signature(row, size, tuple(row_keys))
+        signatures[i] = Signature(row, size, row_keys)
     return signatures
 
 
@@ -315,28 +316,38 @@ def _densified(minima: U64, present: npt.NDArray[np.bool_]) -> npt.NDArray[np.ui
     return bins
 
 
-def _band_key_rows(hashes: npt.NDArray[np.uint16]) -> list[list[int]]:
+def _band_key_rows(hashes: npt.NDArray[np.uint16]) -> I64:
     """`_band_keys` of each row of `hashes`."""
     acc: U64 = hashes[:, : BANDS * ROWS].reshape(len(hashes), BANDS, ROWS) @ _ROW_WEIGHTS
     acc |= _BAND_TAGS
     keys = mix64_in_place(acc)
     keys >>= _ONE
-    rows: list[list[int]] = keys.tolist()
-    return rows
+    return _read_only(keys.view(np.int64))
 
 
-def _band_keys(hashes: npt.NDArray[np.uint16]) -> tuple[int, ...]:
+def _band_keys(hashes: npt.NDArray[np.uint16]) -> I64:
     """See `band_keys`: band b is bins b*ROWS ... b*ROWS+ROWS-1, 16 bits each, under the band index."""
     acc: U64 = hashes[: BANDS * ROWS].reshape(BANDS, ROWS) @ _ROW_WEIGHTS  # the rows' bits do not overlap
     acc |= _BAND_TAGS
     keys = mix64_in_place(acc)
     keys >>= _ONE
-    return tuple(keys.tolist())
+    return _read_only(keys.view(np.int64))
 
 
 def band_keys(sig: Signature) -> list[int]:
     """One key per LSH band, band index mixed in, as a non-negative int that fits a signed BIGINT."""
-    return list(sig.keys if sig.keys is not None else _band_keys(sig.hashes))
+    keys: list[int] = key_array(sig).tolist()
+    return keys
+
+
+def key_array(sig: Signature) -> I64:
+    """`band_keys` as an int64 array: what the store looks up, with no Python int per key."""
+    return sig.keys if sig.keys is not None else _band_keys(sig.hashes)
+
+
+def _read_only(array: I64) -> I64:
+    array.flags.writeable = False
+    return array
 
 
 def similarity(a: Signature, b: Signature) -> tuple[float, float]:

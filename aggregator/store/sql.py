@@ -533,8 +533,8 @@ class SqlStore:
         }
         signed = [a for a in fresh if signatures[a.uid] is not None]
         # one row per signed record, one column per band; `cells` numbers the distinct keys
-        keys = np.array([dedupe.band_keys(signatures[a.uid]) for a in signed], dtype=np.int64)
-        keys = keys.reshape(len(signed), -1) if signed else np.empty((0, 1), dtype=np.int64)
+        keys = (np.stack([dedupe.key_array(sig) for a in signed if (sig := signatures[a.uid]) is not None])
+                if signed else np.empty((0, 1), dtype=np.int64))
         distinct, cells, repeats = np.unique(keys.ravel(), return_inverse=True, return_counts=True)
         cells = cells.reshape(keys.shape)
         # The window is around the new records' own dates (not the clock), so a backfilled archive dedupes too.

@@ -34,7 +34,8 @@ def assert_same(batch: list[Signature | None], single: list[Signature | None]) -
             assert b is not None
             assert b.to_bytes() == s.to_bytes()
             assert b.size == s.size
-            assert b.keys == s.keys
+            assert b.keys is not None and s.keys is not None and np.array_equal(b.keys, s.keys)
+            assert b.keys.dtype == np.int64 and not b.keys.flags.writeable
             assert b.hashes.dtype == np.uint16 and not b.hashes.flags.writeable
 
 
@@ -108,3 +109,15 @@ def test_first_present_probe_without_bitwise_count() -> None:
     flags = np.array([sum(((m >> j) & 1) << (8 * j) for j in range(8)) for m in range(1, 256)], dtype=np.uint64)
     first = ((flags & (~flags + near._ONE)) * near._FIRST_BYTE) >> near._TOP_BYTE
     assert first.tolist() == [(m & -m).bit_length() - 1 for m in range(1, 256)]
+
+
+def test_a_signature_crosses_to_another_process_with_its_band_keys_as_an_int64_array() -> None:
+    import pickle
+
+    from aggregator.dedupe import band_keys, make_signature
+
+    sig = make_signature("Fair", " ".join(f"hall{i} robot arm demo" for i in range(40)), "en")
+    assert sig is not None and sig.keys is not None
+    back = pickle.loads(pickle.dumps(sig))
+    assert back.keys is not None and back.keys.dtype == np.int64 and not back.keys.flags.writeable
+    assert back == sig and band_keys(back) == band_keys(sig) == sig.keys.tolist()
