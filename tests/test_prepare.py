@@ -94,3 +94,26 @@ def test_articles_pickle_back_whole() -> None:
                       content_html="<p>c</p>", text="c", text_hash="h", topics=("ai",), story_id="st")
     assert pickle.loads(pickle.dumps(article)) == article
     assert article.__reduce__() == (Article, tuple(getattr(article, f) for f in Article.__dataclass_fields__))
+
+
+def test_records_from_workers_are_whole_but_for_the_plain_text_the_store_does_not_keep() -> None:
+    from dataclasses import replace
+
+    from aggregator.prepare import PreparedFeed
+
+    def feed(processes: int) -> PreparedFeed:
+        pool = CpuPool(TOPICS, processes)
+        try:
+            return pool.prepare(RSS, SOURCE, url=SOURCE.url, content_type="application/rss+xml", charset=None,
+                                now=NOW)
+        finally:
+            pool.close()
+
+    inline, in_workers = feed(0), feed(2)
+    assert all(a.text for a in inline.articles)
+    assert list(in_workers.articles) == [replace(a, text="") for a in inline.articles]
+    for uid, sig in inline.signatures.items():
+        other = in_workers.signatures[uid]
+        assert (sig is None and other is None) or (
+            sig is not None and other is not None and sig == other and sig.keys is not None
+            and other.keys is not None and sig.keys.tolist() == other.keys.tolist())

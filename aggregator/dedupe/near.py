@@ -21,6 +21,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +50,7 @@ DEFAULT_THRESHOLD = 0.30  # estimated Jaccard
 DEFAULT_CONTAINMENT = 0.55  # estimated share of the shorter copy found in the longer one
 
 I64 = npt.NDArray[np.int64]
+_T = TypeVar("_T", bound=np.generic)
 _UNSEGMENTED_LANGUAGES = ("zh", "ja", "th", "lo", "km", "my", "bo")
 _QUICK_PROBES = 8  # one byte each in a uint64, see `_densified`
 _HEADER = struct.Struct("<IH")  # shingle count, number of bins
@@ -99,8 +101,13 @@ class Signature:
 
 
 def _from_parts(blob: bytes, keys: bytes | None) -> Signature:
-    sig = Signature.from_bytes(blob)
-    return sig if keys is None else Signature(sig.hashes, sig.size, _read_only(np.frombuffer(keys, dtype=np.int64)))
+    """Views of the received bytes (read-only, as bytes are), not copies: the parent unpickles 50,000 of these."""
+    size, count = _HEADER.unpack_from(blob)
+    hashes = np.frombuffer(blob, dtype="<u2", count=count, offset=_HEADER.size).astype(np.uint16, copy=False)
+    if keys is None:
+        return Signature(_read_only(hashes), size)
+    key_array = np.frombuffer(keys, dtype="<i8").astype(np.int64, copy=False)
+    return Signature(_read_only(hashes), size, _read_only(key_array))
 
 
 @cache
@@ -345,7 +352,7 @@ def key_array(sig: Signature) -> I64:
     return sig.keys if sig.keys is not None else _band_keys(sig.hashes)
 
 
-def _read_only(array: I64) -> I64:
+def _read_only(array: npt.NDArray[_T]) -> npt.NDArray[_T]:
     array.flags.writeable = False
     return array
 
