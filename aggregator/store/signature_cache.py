@@ -8,7 +8,7 @@ first poll add up to hundreds of MB).
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, KeysView, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # numpy is imported on first use: a run where every feed answers 304 never needs it
@@ -56,22 +56,10 @@ class SignatureCache:
         self._sorted_refs = self._sorted_rows = None
         self._indexed = 0
 
-    def story_of(self, ref: int) -> str | None:
-        entry = self._entries.get(ref)
-        return entry[0] if entry is not None else None
-
     def holds_story(self, refs: Iterable[int], story_id: str) -> bool:
         """Whether any of `refs` is kept as a member of `story_id` (one call for a bucket, not one a ref)."""
         get = self._entries.get
         return any(entry is not None and entry[0] == story_id for entry in map(get, refs))
-
-    def kept(self) -> KeysView[int]:
-        """The refs kept, for `in` tests in C (a Python-level `__contains__` call costs more than the test)."""
-        return self._entries.keys()
-
-    def missing(self, refs: set[int]) -> set[int]:
-        """Those of `refs` not kept (a set minus a dict walks the set, not the dict)."""
-        return refs.difference(self._entries)
 
     def add(self, ref: int, story_id: str, blob: bytes) -> None:
         """Keep a signature as `Signature.to_bytes` wrote it."""

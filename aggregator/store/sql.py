@@ -573,7 +573,7 @@ class SqlStore:
                 if with_shared[row] and in_batch:
                     story_id = self._best_in_batch(sig, in_batch.refs_for(cells[row][shared[row]].tolist()),
                                                    score) or story_id
-            copy = story_id
+            copy_of = story_id  # a story found (stored or earlier in the batch), before one is minted
             published = to_ts(a.published) or now_ts
             if story_id is None:
                 story_id = mint_story_id(a.uid)
@@ -594,10 +594,10 @@ class SqlStore:
                 self._remember(ref, story_id, blob)
                 refs.append(ref)
                 dates.append(published)
-                copies.append(story_id if copy is not None else None)
+                copies.append(copy_of)
                 if with_shared[row]:
                     for cell in cells[row][shared[row]].tolist():
-                        if in_batch.takes(cell, ref, copies[-1]):
+                        if in_batch.takes(cell, ref, copy_of):
                             band_rows.append((int(distinct[cell]), published, ref))
         self._many(
             "INSERT INTO articles (uid, source_id, guid, url, title, published, updated, date_source, author, "
