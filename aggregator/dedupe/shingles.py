@@ -286,18 +286,9 @@ def sorted_shingle_hashes(tokens: U64, k: int) -> U64:
     only each bin's minimum and the `distinct_count`, both as easy to read off with them, and removing
     them costs several numpy calls.
     """
-    n = tokens.size
-    if n == 0:
+    if tokens.size == 0:
         return tokens
-    k = min(k, n)
-    m = n - k + 1
-    content = _is_content(tokens)
-    acc = tokens[:m]
-    keep = content[:m]
-    for j in range(1, k):
-        acc = acc * _SHINGLE_MUL
-        acc += tokens[j : m + j]
-        keep = keep | content[j : m + j]
+    acc, keep = _runs(tokens, min(k, tokens.size))
     hashes = mix64_in_place(acc[keep])
     hashes.sort()
     return hashes
@@ -310,6 +301,15 @@ def batch_shingle_hashes(tokens: U64, owner: npt.NDArray[np.unsignedinteger], k:
 
     Runs of `k` tokens that cross from one list into the next are left out.
     """
+    acc, keep = _runs(tokens, k)
+    m = acc.size
+    keep &= owner[:m] == owner[k - 1 :]
+    return mix64_in_place(acc[keep]), owner[:m][keep]
+
+
+def _runs(tokens: U64, k: int) -> tuple[U64, npt.NDArray[np.bool_]]:
+    """The unmixed hash of every run of `k` consecutive tokens (k <= tokens.size), and whether the run has
+    a content word (see STOPWORDS)."""
     m = tokens.size - k + 1
     content = _is_content(tokens)
     acc = tokens[:m]
@@ -318,8 +318,7 @@ def batch_shingle_hashes(tokens: U64, owner: npt.NDArray[np.unsignedinteger], k:
         acc = acc * _SHINGLE_MUL
         acc += tokens[j : m + j]
         keep = keep | content[j : m + j]
-    keep &= owner[:m] == owner[k - 1 :]
-    return mix64_in_place(acc[keep]), owner[:m][keep]
+    return acc, keep
 
 
 def distinct_count(hashes: U64) -> int:
