@@ -1,11 +1,12 @@
-"""LSH rows written since they were last merged into the `bands` table, searchable in memory.
+"""A run's LSH rows, searchable in memory, and those not merged into the `bands` table yet.
 
 Why: band keys are random, so each row written straight into the `bands` B-tree lands on a random page,
 and every commit rewrites most of the index (a 50,000-record first poll wrote ~300 MB of WAL and spent a
 third of the storing thread there). The store instead keeps a run's new rows here for look-ups, writes
 them to the unindexed `pending_bands` table as one blob a transaction (durable with their records: a killed
-run's rows are indexed when the store is opened next), and merges them into `bands` in key order at the
-end of a run: each page of the index is then written once per run, not once per commit.
+run's rows are indexed when the store is opened next), and merges them into `bands` in key order every
+few hundred thousand rows and at the end of a run: an index page is written once per merge, not once per
+commit. Merged rows stay here while the store can answer look-ups from memory alone (see SqlStore).
 
 Rows are kept as numpy columns sorted by key, so a look-up of a source's keys is a few `searchsorted`
 calls, not a Python dict of a million entries (~150 MB), and adding a source's rows is a merge, not a
