@@ -38,9 +38,9 @@ def _identifier() -> Any:
     global _model
     with _MODEL_LOCK:
         if _model is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+            from aggregator.normalise.langid_model import load_identifier
 
-            _model = LanguageIdentifier.from_model_file(MODEL_FILE)
+            _model = load_identifier()
         return _model
 
 
