@@ -19,16 +19,16 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = (REPO / ".." / "shared").resolve()
 
 
+# The suite (and the CLI runs it starts, whose environments test modules build when imported) keeps its
+# cached language model out of the user's home: set before any test module is collected.
+_CACHE_DIR = tempfile.mkdtemp(prefix="aggregator-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE_DIR
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _own_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The suite (and the CLI runs it starts) keeps its cached language model out of the user's home."""
-    before = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+def _remove_cache_dir() -> Iterator[None]:
     yield
-    if before is None:
-        os.environ.pop("XDG_CACHE_HOME", None)
-    else:
-        os.environ["XDG_CACHE_HOME"] = before
+    shutil.rmtree(_CACHE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
