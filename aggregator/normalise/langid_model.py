@@ -1,11 +1,12 @@
 """py3langid's model, loaded once per process: from an uncompressed copy in the user's cache directory when
-there is one (~0.07 s), otherwise from the package's xz file (~0.7 s), which then leaves that copy.
+there is one (~0.1 s), otherwise from the package's xz file (~0.7 s), which then leaves that copy.
 
 Why: a run that reads many feeds starts its worker processes afresh, and each one that meets an entry
 with no declared language loaded the model again: 1.4 s of CPU a run on two cores, more than the detection
 itself. The copy is plain numpy arrays (no pickle), named after py3langid's version and the model file's
 size and time, written atomically; anything wrong with it falls back to the package's file. It takes
-~70 MB under `$XDG_CACHE_HOME/aggregator` (or `~/.cache/aggregator`) and may be deleted at any time.
+~70 MB under `$XDG_CACHE_HOME/aggregator` (or `~/.cache/aggregator`), replaces the copy of an older model, and
+may be deleted at any time.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def _write_copy(identifier: Any, path: Path) -> None:
     finally:
         with contextlib.suppress(OSError):
             partial.unlink()
+    for stale in path.parent.glob("py3langid-*.npz"):  # copies of a model since upgraded or reinstalled
+        if stale != path:
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
 
 def _packed(name: str, values: array[int]) -> dict[str, Any]:

@@ -30,8 +30,10 @@ def test_the_second_load_reads_the_cached_copy_and_answers_the_same(cache_home: 
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from py3langid.langid import LanguageIdentifier
 
+    (cache_home / "aggregator").mkdir()
+    (cache_home / "aggregator" / "py3langid-0.3.0-1-2.npz").write_bytes(b"an older model's copy")
     first = langid_model.load_identifier()
-    (copy,) = (cache_home / "aggregator").iterdir()
+    (copy,) = (cache_home / "aggregator").iterdir()  # the older copy is gone
     assert copy.name.startswith("py3langid-") and copy.suffix == ".npz"
 
     def no_package_model(*args: object, **kwargs: object) -> None:
