@@ -29,7 +29,7 @@ def open_sqlite(path: str, settings: Settings | None = None) -> SqlStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         # checkpoint every ~40 MB of WAL, not every 4 MB: a page written by several commits in between is
-        # copied into the database once (a first poll's commits -17%; a 200k-record history's -29%)
+        # copied into the database once (bench/dedupe_scale.py at 200k stored: commits -29%, 1.67x -> 1.53x)
         conn.execute("PRAGMA wal_autocheckpoint=10000")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
