@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, cast
 
+from aggregator.store.sorted_columns import merge_sorted
+
 if TYPE_CHECKING:  # numpy is imported on first use: a run where every feed answers 304 never needs it
     import numpy as np
     import numpy.typing as npt
@@ -141,22 +143,8 @@ def _sorted_columns(rows: I64) -> _Columns:
 
 
 def _merged_columns(old: _Columns, new: _Columns) -> _Columns:
-    """Two sets of key-sorted columns as one, `new` rows after the equal keys of `old`."""
-    import numpy as np
-
-    if not len(old[0]):
-        return new
-    # where each new row goes in the merged columns: after the equal keys already there
-    at = np.searchsorted(old[0], new[0], side="right") + np.arange(len(new[0]))
-    keep = np.ones(len(old[0]) + len(new[0]), dtype=bool)
-    keep[at] = False
-    merged = []
-    for old_column, new_column in zip(old, new, strict=True):
-        out = np.empty(len(keep), dtype=np.int64)
-        out[keep] = old_column
-        out[at] = new_column
-        merged.append(out)
-    return merged[0], merged[1], merged[2]
+    keys, published, refs = merge_sorted(old, new)
+    return keys, published, refs
 
 
 def _rows_under(columns: _Columns, keys: I64, window_start: int, window_end: int) -> tuple[I64, I64, I64]:

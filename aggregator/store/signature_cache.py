@@ -11,6 +11,8 @@ import struct
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from aggregator.store.sorted_columns import merge_sorted
+
 if TYPE_CHECKING:  # numpy is imported on first use: a run where every feed answers 304 never needs it
     import numpy as np
     import numpy.typing as npt
@@ -128,15 +130,9 @@ class SignatureCache:
             new_rows = np.arange(self._indexed, count, dtype=np.int64)
             new_refs = self._refs[self._indexed : count]
             order = np.argsort(new_refs, kind="stable")
-            new_refs, new_rows = new_refs[order], new_rows[order]
-            at = np.searchsorted(self._sorted_refs, new_refs) + np.arange(len(new_refs))
-            keep = np.ones(len(self._sorted_refs) + len(new_refs), dtype=bool)
-            keep[at] = False
-            refs_out = np.empty(len(keep), dtype=np.int64)
-            rows_out = np.empty(len(keep), dtype=np.int64)
-            refs_out[keep], refs_out[at] = self._sorted_refs, new_refs
-            rows_out[keep], rows_out[at] = self._sorted_rows, new_rows
-            self._sorted_refs, self._sorted_rows, self._indexed = refs_out, rows_out, count
+            self._sorted_refs, self._sorted_rows = merge_sorted((self._sorted_refs, self._sorted_rows),
+                                                                (new_refs[order], new_rows[order]))
+            self._indexed = count
         return self._sorted_refs, self._sorted_rows
 
     def arrays(self) -> tuple[U16, F64, I64]:
