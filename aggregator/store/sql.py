@@ -123,7 +123,8 @@ class _Existing:
 @dataclass(frozen=True, slots=True)
 class _StoredMatches:
     stories: list[tuple[str, float] | None]  # per signed new record: (stored story, score) it copies, or None
-    pair_cells: I64  # (cell, story code of a candidate ref under it) for every candidate of every cell
+    # for every candidate ref of every cell: the cell, and the story code of the ref (-1: not kept)
+    pair_cells: I64
     pair_codes: I64
 
 
