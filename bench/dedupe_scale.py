@@ -38,6 +38,7 @@ from aggregator import dedupe  # noqa: E402
 from aggregator.dedupe.shingles import STOPWORDS  # noqa: E402
 from aggregator.records import Article, Settings  # noqa: E402
 from aggregator.store import SqlStore, open_store  # noqa: E402
+from aggregator.store.schema import BAND_PERIOD  # noqa: E402
 from aggregator.store.sql import mint_story_id, ref_of  # noqa: E402
 
 WORK = HERE / "work" / "dedupe-scale"
@@ -110,7 +111,7 @@ def load(db: Path, records: int, per_day: int, words: int) -> None:
             if sig is not None:
                 ref = ref_of(uid)
                 signatures.append((ref, story, sig.to_bytes()))
-                bands.extend((key, pub, ref) for key in dedupe.band_keys(sig))
+                bands.extend((pub // BAND_PERIOD, key, pub, ref) for key in dedupe.band_keys(sig))
         with conn:
             conn.executemany(f"INSERT INTO articles VALUES ({','.join('?' * 19)})", articles)
             conn.executemany("INSERT INTO stories VALUES (?, ?, ?, ?, ?, ?)", stories)
@@ -118,7 +119,7 @@ def load(db: Path, records: int, per_day: int, words: int) -> None:
             conn.executemany("INSERT INTO signatures (ref, story_id, signature) VALUES (?, ?, ?) "
                              "ON CONFLICT (ref) DO NOTHING", signatures)
             # the real store stops filling a band bucket at BUCKET_CAP stories; synthetic texts rarely get there
-            conn.executemany("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
+            conn.executemany("INSERT INTO bands (period, band_key, published, ref) VALUES (?, ?, ?, ?) "
                              "ON CONFLICT DO NOTHING", bands)
         done = min(records, base + chunk)
         rate = done / (time.perf_counter() - start)

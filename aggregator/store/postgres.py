@@ -10,7 +10,6 @@ from aggregator.store.sql import SqlStore
 class PostgresDialect:
     name = "postgresql"
     blob = "BYTEA"
-    join_refs = "string_agg(ref::text, ',')"
     without_rowid = ""
 
     def sql(self, statement: str) -> str:

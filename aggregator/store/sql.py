@@ -10,20 +10,20 @@ history stored.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import repeat
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from aggregator.errors import StoreError
 from aggregator.records import Article, Settings, SourceState, StoryView, Validators
 from aggregator.store.base import IngestItem, IngestResult
 from aggregator.store.candidates import BUCKET_CAP, Buckets, buckets, cell_refs, cells_holding, first_of_each
-from aggregator.store.recent_bands import RecentBands, decode_rows
-from aggregator.store.schema import LATEST, MIGRATIONS
+from aggregator.store.recent_bands import RecentBands, decode_rows, with_periods
+from aggregator.store.schema import BAND_PERIOD, LATEST, MIGRATIONS
 from aggregator.store.signature_cache import SignatureCache
 
 if TYPE_CHECKING:
@@ -42,7 +42,10 @@ def _dedupe() -> Any:
     return dedupe
 
 ALL_FEED = "all"
+log = logging.getLogger("aggregator.store")
 _BATCH = 500  # keys per IN (...) query: well under SQLite's variable limit
+_INSERT_BANDS = ("INSERT INTO bands (period, band_key, published, ref) VALUES (?, ?, ?, ?) "
+                 "ON CONFLICT (period, band_key, published, ref) DO NOTHING")
 
 ARTICLE_COLUMNS = (
     "uid, source_id, guid, url, title, published, updated, date_source, author, language, "
@@ -55,7 +58,6 @@ class Dialect(Protocol):
     name: str
     blob: str
     without_rowid: str
-    join_refs: str  # aggregate joining a group's `ref` values with commas
 
     def sql(self, statement: str) -> str: ...
 
@@ -222,6 +224,9 @@ class SqlStore:
                     f"the database has schema version {version}, newer than this program knows "
                     f"({LATEST}): upgrade aggregator or point settings.database elsewhere"
                 )
+            if 0 < version < LATEST:
+                log.info("store: upgrading the database from schema %d to %d (a large one takes a minute or two)",
+                         version, LATEST)
             for number, statements in MIGRATIONS:
                 if number <= version:
                     continue
@@ -635,8 +640,7 @@ class SqlStore:
 
     def _write_band_rows(self, rows: I64) -> None:
         if self._recent is None:  # PostgreSQL: other workers must see the rows as soon as they commit
-            self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
-                       "ON CONFLICT (band_key, published, ref) DO NOTHING", rows.tolist())
+            self._many(_INSERT_BANDS, with_periods(rows).tolist())
         else:
             self._recent.add(rows)  # written to pending_bands once per transaction (_ingest_items)
 
@@ -657,8 +661,7 @@ class SqlStore:
         assert self._recent is not None
         if self._recent.unmerged():  # nothing since the last merge: a 304-only poll
             try:
-                self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
-                           "ON CONFLICT (band_key, published, ref) DO NOTHING", self._recent.sorted_rows())
+                self._many(_INSERT_BANDS, self._recent.sorted_rows())
                 self._exec("DELETE FROM pending_bands")
                 self._conn.commit()
             except BaseException:
@@ -750,18 +753,31 @@ class SqlStore:
         index_of = dict(zip(keys[wanted].tolist(), wanted.tolist(), strict=True))
         at: list[int] = []
         refs: list[int] = []
+        periods = self._stored_periods(window_start // BAND_PERIOD, window_end // BAND_PERIOD)
+        if not periods:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         for chunk in _chunks(keys[wanted].tolist()):
-            # one row per bucket, its refs joined by the database: far fewer Python objects than a row a ref
-            rows = self._exec(
-                f"SELECT band_key, {self._dialect.join_refs} FROM bands WHERE band_key IN ({self._in(len(chunk))}) "
-                "AND published BETWEEN ? AND ? GROUP BY band_key",
-                [*chunk, window_start, window_end],
-            ).fetchall()
-            for key, joined in rows:
-                bucket = joined.split(",")
-                at.extend(repeat(index_of[key], len(bucket)))
-                refs.extend(map(int, bucket))
+            # oldest period first: each key's refs come oldest first, as `buckets` wants them (after the
+            # stable sort by key in `_candidates`)
+            for key, ref in self._exec(
+                f"SELECT band_key, ref FROM bands WHERE period IN ({self._in(len(periods))}) "
+                f"AND band_key IN ({self._in(len(chunk))}) AND published BETWEEN ? AND ? "
+                "ORDER BY period, band_key, published, ref",  # the index's order (SQLite sorts nothing)
+                [*periods, *chunk, window_start, window_end],
+            ).fetchall():
+                at.append(index_of[key])
+                refs.append(ref)
         return np.array(at, dtype=np.int64), np.array(refs, dtype=np.int64)
+
+    def _stored_periods(self, first: int, last: int) -> list[int]:
+        """The periods from `first` to `last` that `bands` may hold rows of: a window reaching past the newest
+        stored period (the usual case: it extends as far after the new records' dates as before) probes only
+        what is there. Two index-edge reads, asked each time: another writer may have started a period."""
+        (low,) = self._exec("SELECT MIN(period) FROM bands").fetchone()
+        (high,) = self._exec("SELECT MAX(period) FROM bands").fetchone()
+        if low is None:
+            return []
+        return list(range(max(first, int(low)), min(last, int(high)) + 1))
 
     def _best_stored_stories(self, signed: Sequence[Article], signatures: Mapping[str, dedupe.Signature | None],
                              cells: I64, found: Buckets, ref_rows: I64) -> _StoredMatches:

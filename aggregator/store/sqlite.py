@@ -13,7 +13,6 @@ from aggregator.store.sql import SqlStore
 class SqliteDialect:
     name = "sqlite"
     blob = "BLOB"
-    join_refs = "group_concat(ref)"
     without_rowid = " WITHOUT ROWID"
 
     def sql(self, statement: str) -> str:
@@ -34,7 +33,10 @@ def open_sqlite(path: str, settings: Settings | None = None) -> SqlStore:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA cache_size=-32768")  # 32 MB: the index pages a first poll touches stay in memory
+        # temp files stay files while migrating: a migration that copies a table keeps a statement journal as
+        # big as the copy (1 GB of memory for the LSH rows of a million records)
+        store = SqlStore(conn, SqliteDialect(), settings)
         conn.execute("PRAGMA temp_store=MEMORY")
-        return SqlStore(conn, SqliteDialect(), settings)
+        return store
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open SQLite database {path}: {exc}: check settings.database") from exc

@@ -8,7 +8,7 @@ from pathlib import Path
 from aggregator import dedupe
 from aggregator.records import Settings
 from aggregator.store import open_store
-from aggregator.store.schema import LATEST, MIGRATIONS
+from aggregator.store.schema import BAND_PERIOD, LATEST, MIGRATIONS
 from aggregator.store.sql import mint_story_id
 from tests.store.test_store import NOW, body, make_article
 
@@ -61,3 +61,25 @@ def test_an_old_database_migrates_and_its_records_still_catch_copies(tmp_path: P
     assert "lsh" not in tables and {"signatures", "bands"} <= tables
     assert "signature" not in columns
     assert int(version) == LATEST
+
+
+def test_lsh_rows_move_into_the_index_by_period_with_their_dates_floored(tmp_path: Path) -> None:
+    """Migration 6: `bands` gains its period column, computed in SQL as Python's floor division would."""
+    db = tmp_path / "v5.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    for number, statements in MIGRATIONS:
+        if number > 5:
+            break
+        for statement in statements:
+            if not statement.startswith("python:"):  # a data step, with no data to move here
+                conn.execute(statement.replace("{blob}", "BLOB").replace("{without_rowid}", " WITHOUT ROWID"))
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '5')")
+    dates = [-BAND_PERIOD - 1, -BAND_PERIOD, -1, 0, 1, BAND_PERIOD - 1, BAND_PERIOD, 1_717_405_200]
+    conn.executemany("INSERT INTO bands VALUES (?, ?, ?)", [(11 * i, d, i) for i, d in enumerate(dates)])
+    conn.commit()
+    conn.close()
+    open_store(f"sqlite:///{db}", Settings()).close()
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT period, band_key, published, ref FROM bands ORDER BY ref").fetchall()
+    assert rows == [(d // BAND_PERIOD, 11 * i, d, i) for i, d in enumerate(dates)]

@@ -238,6 +238,31 @@ def test_a_copy_in_a_later_run_finds_the_story_through_the_merged_index(tmp_path
     second.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_copy_finds_its_original_in_the_index_period_before_its_own(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    from aggregator.store.schema import BAND_PERIOD
+
+    def at(ts: int, article: Article) -> Article:
+        when = datetime.fromtimestamp(ts, UTC)
+        return replace(article, published=when, updated=when)
+
+    boundary = (int(NOW.timestamp()) // BAND_PERIOD + 1) * BAND_PERIOD  # where the next period starts
+    url = (f"sqlite:///{tmp_path / 'a.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url"))
+    first = open_store(url, Settings())
+    first.ingest("a", [at(boundary - 3600, make_article(7))], NOW)
+    first.close()  # SQLite: into `bands`, so the copy is looked up there, not in this run's memory
+    second = open_store(url, Settings())
+    second.ingest("b", [at(boundary + 10 * 86400, _copy_of(7, "b"))], NOW)  # 10 days later, next period
+    (story,) = second.stories_for_feed(None, 10)
+    assert [m.source_id for m in story.members] == ["a", "b"]
+    second.merge_pending_bands()
+    periods = {p for (p,) in second._exec("SELECT DISTINCT period FROM bands").fetchall()}
+    second._conn.commit()
+    second.close()
+    assert periods == {boundary // BAND_PERIOD - 1, boundary // BAND_PERIOD}  # the copy's own rows in its period
+
+
 def test_a_killed_run_leaves_its_rows_pending_and_the_next_writer_indexes_them(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'a.db'}"
     killed = open_store(url, Settings())
