@@ -115,21 +115,19 @@ class RecentBands:
             found.setdefault(key, []).append(ref)
         return found
 
-    def sorted_rows(self, chunk: int = 65536) -> Iterator[tuple[int, int, int, int]]:
-        """The unmerged rows as the `bands` table keeps them, (period, key, published, ref), in that order: an
-        index takes them fastest in its own order. Made into Python ints a chunk at a time (a million rows at
-        once would take ~100 MB)."""
+    def sorted_rows(self, chunk: int = 65536) -> Iterator[tuple[int, int, int]]:
+        """The unmerged (key, published, ref) rows in the `bands` index's order, period first: an index takes
+        them fastest in its own order. Made into Python ints a chunk at a time (a million rows at once
+        would take ~100 MB)."""
         if not self._unmerged:
             return
         import numpy as np
 
         keys, published, refs = (np.concatenate(c) for c in zip(*self._unmerged, strict=True))
-        periods = published // BAND_PERIOD
-        order = np.lexsort((refs, published, keys, periods))
+        order = np.lexsort((refs, published, keys, published // BAND_PERIOD))
         for start in range(0, len(order), chunk):
             part = order[start : start + chunk]
-            yield from zip(periods[part].tolist(), keys[part].tolist(), published[part].tolist(),
-                           refs[part].tolist(), strict=True)
+            yield from zip(keys[part].tolist(), published[part].tolist(), refs[part].tolist(), strict=True)
 
 
 def with_periods(rows: I64) -> I64:

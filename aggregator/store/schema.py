@@ -13,8 +13,14 @@ from __future__ import annotations
 # (band keys are random). A look-up probes each period its dedupe window overlaps (two, with the default
 # 14-day window): longer periods mean fewer probes, shorter ones smaller merges at high arrival rates.
 BAND_PERIOD = 14 * 86400
-# published // BAND_PERIOD (a floor, like Python's) in SQL, where "/" truncates towards zero in both databases
-_PERIOD_SQL = f"CASE WHEN published >= 0 THEN published / {BAND_PERIOD} ELSE (published + 1) / {BAND_PERIOD} - 1 END"
+
+
+def period_sql(published: str) -> str:
+    """`published // BAND_PERIOD` (a floor, like Python's) in SQL, where "/" truncates towards zero in both
+    databases; `published` is a column or a parameter."""
+    return (f"CASE WHEN {published} >= 0 THEN {published} / {BAND_PERIOD} "
+            f"ELSE ({published} + 1) / {BAND_PERIOD} - 1 END")
+
 
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (
@@ -140,8 +146,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 ref BIGINT NOT NULL,
                 PRIMARY KEY (period, band_key, published, ref)
             ){without_rowid}""",
-            f"INSERT INTO bands_by_period (period, band_key, published, ref) "
-            f"SELECT {_PERIOD_SQL}, band_key, published, ref FROM bands",
+            "INSERT INTO bands_by_period (period, band_key, published, ref) "
+            f"SELECT {period_sql('published')}, band_key, published, ref FROM bands",
             "DROP TABLE bands",
             "ALTER TABLE bands_by_period RENAME TO bands",
         ],

@@ -23,7 +23,7 @@ from aggregator.records import Article, Settings, SourceState, StoryView, Valida
 from aggregator.store.base import IngestItem, IngestResult
 from aggregator.store.candidates import BUCKET_CAP, Buckets, buckets, cell_refs, cells_holding, first_of_each
 from aggregator.store.recent_bands import RecentBands, decode_rows, with_periods
-from aggregator.store.schema import BAND_PERIOD, LATEST, MIGRATIONS
+from aggregator.store.schema import BAND_PERIOD, LATEST, MIGRATIONS, period_sql
 from aggregator.store.signature_cache import SignatureCache
 
 if TYPE_CHECKING:
@@ -46,6 +46,9 @@ log = logging.getLogger("aggregator.store")
 _BATCH = 500  # keys per IN (...) query: well under SQLite's variable limit
 _INSERT_BANDS = ("INSERT INTO bands (period, band_key, published, ref) VALUES (?, ?, ?, ?) "
                  "ON CONFLICT (period, band_key, published, ref) DO NOTHING")
+# SQLite's merge of (band_key, published, ref) rows: the period is worked out by the database, not in Python
+_MERGE_BANDS = (f"INSERT INTO bands (period, band_key, published, ref) VALUES ({period_sql('?2')}, ?1, ?2, ?3) "
+                "ON CONFLICT (period, band_key, published, ref) DO NOTHING")
 
 ARTICLE_COLUMNS = (
     "uid, source_id, guid, url, title, published, updated, date_source, author, language, "
@@ -661,7 +664,7 @@ class SqlStore:
         assert self._recent is not None
         if self._recent.unmerged():  # nothing since the last merge: a 304-only poll
             try:
-                self._many(_INSERT_BANDS, self._recent.sorted_rows())
+                self._many(_MERGE_BANDS, self._recent.sorted_rows())
                 self._exec("DELETE FROM pending_bands")
                 self._conn.commit()
             except BaseException:

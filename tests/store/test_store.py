@@ -256,11 +256,14 @@ def test_a_copy_finds_its_original_in_the_index_period_before_its_own(
     second.ingest("b", [at(boundary + 10 * 86400, _copy_of(7, "b"))], NOW)  # 10 days later, next period
     (story,) = second.stories_for_feed(None, 10)
     assert [m.source_id for m in story.members] == ["a", "b"]
+    second.ingest("c", [at(-BAND_PERIOD - 3600, make_article(9, "c"))], NOW)  # 1969: periods floor, as in Python
     second.merge_pending_bands()
-    periods = {p for (p,) in second._exec("SELECT DISTINCT period FROM bands").fetchall()}
+    rows = second._exec("SELECT period, published FROM bands").fetchall()
     second._conn.commit()
     second.close()
-    assert periods == {boundary // BAND_PERIOD - 1, boundary // BAND_PERIOD}  # the copy's own rows in its period
+    assert all(period == published // BAND_PERIOD for period, published in rows)
+    # the copy's own rows went into its period
+    assert {p for p, _ in rows} == {boundary // BAND_PERIOD - 1, boundary // BAND_PERIOD, -2}
 
 
 def test_a_killed_run_leaves_its_rows_pending_and_the_next_writer_indexes_them(tmp_path: Path) -> None:
