@@ -4,7 +4,7 @@ Why: band keys are random, so each row written straight into the `bands` B-tree 
 and every commit rewrites most of the index (a 50,000-record first poll wrote ~300 MB of WAL and spent a
 third of the storing thread there). The store instead keeps a run's new rows here for look-ups, writes
 them to the unindexed `pending_bands` table as one blob a transaction (durable with their records: a killed
-run's rows are indexed when the store is opened next), and merges them into `bands` in key order every
+run's rows are indexed when the store is opened next), and merges them into `bands` in its key order every
 few hundred thousand rows and at the end of a run: an index page is written once per merge, not once per
 commit. Merged rows stay here while the store can answer look-ups from memory alone (see SqlStore).
 

@@ -773,9 +773,9 @@ class SqlStore:
         return np.array(at, dtype=np.int64), np.array(refs, dtype=np.int64)
 
     def _stored_periods(self, first: int, last: int) -> list[int]:
-        """The periods from `first` to `last` that `bands` may hold rows of: a window reaching past the newest
-        stored period (the usual case: it extends as far after the new records' dates as before) probes only
-        what is there. Two index-edge reads, asked each time: another writer may have started a period."""
+        """The periods from `first` to `last` that `bands` holds rows of. A window reaches as far after the new
+        records' dates as before them, mostly into periods nothing is stored in yet: those are not probed. Two
+        reads of the index's edges, made each time: another writer may have started a period."""
         (low,) = self._exec("SELECT MIN(period) FROM bands").fetchone()
         (high,) = self._exec("SELECT MAX(period) FROM bands").fetchone()
         if low is None:
