@@ -186,9 +186,9 @@ def ingest(db: Path, count: int, stored: int, per_day: int, words: int) -> dict[
     copies = [a.uid for a in articles[::5]]
     with sqlite3.connect(db) as conn:
         joined = sum(
-            1 for uid, story in conn.execute(
-                f"SELECT uid, story_id FROM articles WHERE uid IN ({','.join('?' * len(copies))})", copies)
-            if story != mint_story_id(uid)
+            1 for uid, story, published in conn.execute(
+                f"SELECT uid, story_id, published FROM articles WHERE uid IN ({','.join('?' * len(copies))})", copies)
+            if story != mint_story_id(uid, published)  # not the story it would have started
         ) if len(copies) < 30_000 else -1
         other = conn.execute(
             "SELECT COUNT(*) FROM articles WHERE uid LIKE 'new-%' AND story_id NOT IN "

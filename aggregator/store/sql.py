@@ -42,6 +42,7 @@ def _dedupe() -> Any:
     return dedupe
 
 ALL_FEED = "all"
+_FIRST_SEEN = "first-seen"  # normalise.dates.FIRST_SEEN: a date the source did not give (imported, it loads nh3)
 log = logging.getLogger("aggregator.store")
 _BATCH = 500  # keys per IN (...) query: well under SQLite's variable limit
 _INSERT_BANDS = ("INSERT INTO bands (period, band_key, published, ref) VALUES (?, ?, ?, ?) "
@@ -73,17 +74,27 @@ def from_ts(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
-def mint_story_id(first_uid: str) -> str:
-    """Derived from the first record, so a rebuilt database mints the same entry ids again: the UUID 5 of
-    'aggregator:story:<uid>' in the URL namespace, built here from its SHA-1 (`uuid.uuid5` costs 3x more,
-    and a first poll mints 30,000)."""
+def mint_story_id(first_uid: str, published: int | None = None) -> str:
+    """Derived from the first record, so a rebuilt database mints the same entry ids again.
+
+    With the record's publication date (Unix seconds), a UUID 7 whose time is that date and whose other bits
+    are the uid's SHA-1: new stories' ids sort after older ones, so their entries in the story indexes land
+    on the last pages, not on random pages of indexes that outgrow the cache. Without one (a date we first
+    saw rather than one the source gave, which a rebuild would not see again), the UUID 5 of
+    'aggregator:story:<uid>' in the URL namespace, built here from its SHA-1 (`uuid.uuid5` costs 3x more).
+    """
     digest = bytearray(hashlib.sha1(_URL_NAMESPACE + ("aggregator:story:" + first_uid).encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    if published is not None and 0 <= published < _UUID7_SECONDS:
+        digest[:6] = (published * 1000).to_bytes(6, "big")  # the 48-bit Unix time in milliseconds
+        digest[6] = (digest[6] & 0x0F) | 0x70  # version 7
+    else:
+        digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
     h = digest.hex()
     return f"urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+_UUID7_SECONDS = (1 << 48) // 1000
 _URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
 
 
@@ -585,7 +596,7 @@ class SqlStore:
             copy_of = story_id  # a story found (stored or earlier in the batch), before one is minted
             published = to_ts(a.published) or now_ts
             if story_id is None:
-                story_id = mint_story_id(a.uid)
+                story_id = mint_story_id(a.uid, None if a.date_source.startswith(_FIRST_SEEN) else published)
                 minted[story_id] = []
             if story_id in minted:
                 minted[story_id].append(a)

@@ -383,3 +383,29 @@ def test_story_ids_are_the_uuid5_of_the_first_record(uid: str) -> None:
     from aggregator.store.sql import mint_story_id
 
     assert mint_story_id(uid) == f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'aggregator:story:' + uid)}"
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30),
+       st.integers(min_value=788_918_400, max_value=4_102_444_800))  # 1995 to 2100
+def test_a_dated_story_id_is_a_uuid7_of_its_date_and_later_ones_sort_after_it(uid: str, published: int) -> None:
+    import uuid
+
+    from aggregator.store.sql import mint_story_id
+
+    story = mint_story_id(uid, published)
+    parsed = uuid.UUID(story.removeprefix("urn:uuid:"))
+    assert story.startswith("urn:uuid:") and parsed.version == 7 and parsed.variant == uuid.RFC_4122
+    assert parsed.int >> 80 == published * 1000  # its time: the record's date, in milliseconds
+    assert mint_story_id(uid, published) == story  # a rebuilt database mints it again
+    assert mint_story_id(uid + "x", published + 1) > story  # the index takes a newer story at its end
+
+
+def test_new_stories_get_time_ordered_ids_unless_their_date_was_only_first_seen(store: SqlStore) -> None:
+    import uuid
+
+    dated = make_article(1)
+    undated = replace(make_article(2), date_source="first-seen")
+    store.ingest("a", [dated, undated], NOW)
+    versions = {v.primary.uid: uuid.UUID(v.story_id.removeprefix("urn:uuid:")).version
+                for v in store.stories_for_feed(None, 10)}
+    assert versions == {dated.uid: 7, undated.uid: 5}  # a first-seen date would differ in a rebuild
