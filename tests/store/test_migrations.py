@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from aggregator import dedupe
 from aggregator.records import Settings
@@ -63,23 +66,35 @@ def test_an_old_database_migrates_and_its_records_still_catch_copies(tmp_path: P
     assert int(version) == LATEST
 
 
-def test_lsh_rows_move_into_the_index_by_period_with_their_dates_floored(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_lsh_rows_move_into_the_index_by_period_with_their_dates_floored(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     """Migration 6: `bands` gains its period column, computed in SQL as Python's floor division would."""
-    db = tmp_path / "v5.db"
-    conn = sqlite3.connect(db)
+    dates = [-BAND_PERIOD - 1, -BAND_PERIOD, -1, 0, 1, BAND_PERIOD - 1, BAND_PERIOD, 1_717_405_200]
+    rows = [(11 * i, d, i) for i, d in enumerate(dates)]
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'v5.db'}"
+        conn: Any = sqlite3.connect(tmp_path / "v5.db")
+        blob, without_rowid, mark = "BLOB", " WITHOUT ROWID", "?"
+    else:
+        import psycopg
+
+        url = request.getfixturevalue("postgres_url")
+        conn = psycopg.connect(url)
+        blob, without_rowid, mark = "BYTEA", "", "%s"
     conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     for number, statements in MIGRATIONS:
         if number > 5:
             break
         for statement in statements:
             if not statement.startswith("python:"):  # a data step, with no data to move here
-                conn.execute(statement.replace("{blob}", "BLOB").replace("{without_rowid}", " WITHOUT ROWID"))
+                conn.execute(statement.replace("{blob}", blob).replace("{without_rowid}", without_rowid))
     conn.execute("INSERT INTO meta VALUES ('schema_version', '5')")
-    dates = [-BAND_PERIOD - 1, -BAND_PERIOD, -1, 0, 1, BAND_PERIOD - 1, BAND_PERIOD, 1_717_405_200]
-    conn.executemany("INSERT INTO bands VALUES (?, ?, ?)", [(11 * i, d, i) for i, d in enumerate(dates)])
+    conn.cursor().executemany(f"INSERT INTO bands VALUES ({mark}, {mark}, {mark})", rows)
     conn.commit()
     conn.close()
-    open_store(f"sqlite:///{db}", Settings()).close()
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT period, band_key, published, ref FROM bands ORDER BY ref").fetchall()
-    assert rows == [(d // BAND_PERIOD, 11 * i, d, i) for i, d in enumerate(dates)]
+    store = open_store(url, Settings())
+    migrated = store._exec("SELECT period, band_key, published, ref FROM bands ORDER BY ref").fetchall()
+    store._conn.commit()
+    store.close()
+    assert [tuple(r) for r in migrated] == [(d // BAND_PERIOD, k, d, i) for k, d, i in rows]
