@@ -219,7 +219,8 @@ def reset(db: Path) -> None:
         conn.execute("DELETE FROM story_topics WHERE story_id IN "
                      "(SELECT story_id FROM stories WHERE primary_uid LIKE 'new-%')")
         conn.execute("DELETE FROM stories WHERE primary_uid LIKE 'new-%'")
-        refs = [(ref_of(uid),) for (uid,) in conn.execute("SELECT uid FROM articles WHERE uid LIKE 'new-%'")]
+        refs = [(ref,) for uid, published in conn.execute("SELECT uid, published FROM articles WHERE uid LIKE 'new-%'")
+                for ref in (ref_of(uid), ref_of(uid, published))]  # as older code made them, and as now
         conn.execute("CREATE TEMP TABLE gone (ref INTEGER PRIMARY KEY)")
         conn.executemany("INSERT OR IGNORE INTO gone VALUES (?)", refs)
         conn.execute("DELETE FROM bands WHERE ref IN (SELECT ref FROM gone)")  # a scan: bands is keyed by band

@@ -409,3 +409,15 @@ def test_new_stories_get_time_ordered_ids_unless_their_date_was_only_first_seen(
     versions = {v.primary.uid: uuid.UUID(v.story_id.removeprefix("urn:uuid:")).version
                 for v in store.stories_for_feed(None, 10)}
     assert versions == {dated.uid: 7, undated.uid: 5}  # a first-seen date would differ in a rebuild
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30),
+       st.integers(min_value=0, max_value=4_000_000_000))  # 1970 to 2096 (after 2097, the hash alone)
+def test_a_dated_ref_puts_the_minute_first_and_fits_an_int64(uid: str, published: int) -> None:
+    from aggregator.store.sql import ref_of
+
+    ref = ref_of(uid, published)
+    assert 0 <= ref < 2**63  # a BIGINT in both databases
+    assert ref >> 37 == published // 60 and ref & (2**37 - 1) == ref_of(uid) & (2**37 - 1)
+    assert ref_of(uid + "x", published + 60) > ref  # the signatures' key takes a later record at its end
+    assert ref_of(uid, -1) == ref_of(uid, 2**40) == ref_of(uid)  # no usable date: the hash alone, as before
