@@ -31,7 +31,6 @@ from aggregator import schedule
 from aggregator.classify import Classifier
 from aggregator.errors import AggregatorError, ParseError
 from aggregator.fetch import Fetcher
-from aggregator.normalise import is_first_seen
 from aggregator.prepare import CpuPool, to_articles
 from aggregator.records import (
     Article,
@@ -42,6 +41,7 @@ from aggregator.records import (
     Source,
     SourceOutcome,
     SourceState,
+    is_first_seen,
 )
 from aggregator.store import SqlStore
 from aggregator.store.base import IngestItem

@@ -204,6 +204,18 @@ class ParsedFeed:
 # --------------------------------------------------------------------------- normalised records
 
 
+# Where a record's date came from when the source gave none we could trust (`Article.date_source`): the time
+# we first saw it. Defined here, with the record, so the store can tell without loading the normaliser.
+FIRST_SEEN = "first-seen"
+FUTURE_IGNORED = "first-seen (future date ignored)"
+TOO_OLD_IGNORED = "first-seen (date before 1995 ignored)"
+
+
+def is_first_seen(date_source: str) -> bool:
+    """True when the date is our first sighting, not a date the source gave (any variant)."""
+    return date_source.startswith(FIRST_SEEN)
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     """A normalised record: aware UTC dates, canonical URL, sanitised HTML, plain text."""

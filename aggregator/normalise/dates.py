@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-FIRST_SEEN = "first-seen"
-FUTURE_IGNORED = "first-seen (future date ignored)"
-TOO_OLD_IGNORED = "first-seen (date before 1995 ignored)"
+from aggregator.records import FIRST_SEEN as FIRST_SEEN  # the date_source values, defined with the record
+from aggregator.records import FUTURE_IGNORED as FUTURE_IGNORED
+from aggregator.records import TOO_OLD_IGNORED as TOO_OLD_IGNORED
+from aggregator.records import is_first_seen as is_first_seen
 
 EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -26,11 +27,6 @@ class EntryDates:
     published: datetime
     updated: datetime
     date_source: str
-
-
-def is_first_seen(date_source: str) -> bool:
-    """True when the date is our first sighting, not a date the source gave (any variant)."""
-    return date_source.startswith(FIRST_SEEN)
 
 
 @lru_cache(maxsize=64)

@@ -130,13 +130,6 @@ class RecentBands:
             yield from zip(keys[part].tolist(), published[part].tolist(), refs[part].tolist(), strict=True)
 
 
-def with_periods(rows: I64) -> I64:
-    """(band_key, published, ref) rows as the `bands` table keeps them: (period, band_key, published, ref)."""
-    import numpy as np
-
-    return np.column_stack([rows[:, 1] // BAND_PERIOD, rows]) if len(rows) else np.empty((0, 4), dtype=np.int64)
-
-
 def decode_rows(blob: bytes) -> I64:
     """A `pending_bands` blob as an (n, 3) array of rows."""
     import numpy as np

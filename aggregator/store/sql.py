@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from aggregator.errors import StoreError
-from aggregator.records import Article, Settings, SourceState, StoryView, Validators
+from aggregator.records import Article, Settings, SourceState, StoryView, Validators, is_first_seen
 from aggregator.store.base import IngestItem, IngestResult
 from aggregator.store.candidates import BUCKET_CAP, Buckets, buckets, cell_refs, cells_holding, first_of_each
-from aggregator.store.recent_bands import RecentBands, decode_rows, with_periods
+from aggregator.store.recent_bands import RecentBands, decode_rows
 from aggregator.store.schema import BAND_PERIOD, LATEST, MIGRATIONS, period_sql
 from aggregator.store.signature_cache import SignatureCache
 
@@ -42,7 +42,6 @@ def _dedupe() -> Any:
     return dedupe
 
 ALL_FEED = "all"
-_FIRST_SEEN = "first-seen"  # normalise.dates.FIRST_SEEN: a date the source did not give (imported, it loads nh3)
 log = logging.getLogger("aggregator.store")
 _BATCH = 500  # keys per IN (...) query: well under SQLite's variable limit
 _INSERT_BANDS = ("INSERT INTO bands (period, band_key, published, ref) VALUES (?, ?, ?, ?) "
@@ -116,6 +115,13 @@ def ref_of(uid: str, published: int | None = None) -> int:
 
 _REF_HASH_BITS = 37
 _REF_MINUTES_END = (1 << (63 - _REF_HASH_BITS)) * 60  # 2097: later dates fall back to the hash alone
+
+
+def _with_periods(rows: I64) -> I64:
+    """(band_key, published, ref) rows as the `bands` table keeps them: (period, band_key, published, ref)."""
+    import numpy as np
+
+    return np.column_stack([rows[:, 1] // BAND_PERIOD, rows]) if len(rows) else np.empty((0, 4), dtype=np.int64)
 
 
 def _text_of(html: str) -> str:
@@ -606,7 +612,7 @@ class SqlStore:
             copy_of = story_id  # a story found (stored or earlier in the batch), before one is minted
             published = to_ts(a.published) or now_ts
             if story_id is None:
-                story_id = mint_story_id(a.uid, None if a.date_source.startswith(_FIRST_SEEN) else published)
+                story_id = mint_story_id(a.uid, None if is_first_seen(a.date_source) else published)
                 minted[story_id] = []
             if story_id in minted:
                 minted[story_id].append(a)
@@ -664,7 +670,7 @@ class SqlStore:
 
     def _write_band_rows(self, rows: I64) -> None:
         if self._recent is None:  # PostgreSQL: other workers must see the rows as soon as they commit
-            self._many(_INSERT_BANDS, with_periods(rows).tolist())
+            self._many(_INSERT_BANDS, _with_periods(rows).tolist())
         else:
             self._recent.add(rows)  # written to pending_bands once per transaction (_ingest_items)
 
