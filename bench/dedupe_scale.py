@@ -34,6 +34,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
+from stopwatch import Stopwatch  # noqa: E402
+
 from aggregator import dedupe  # noqa: E402
 from aggregator.dedupe.shingles import STOPWORDS  # noqa: E402
 from aggregator.records import Article, Settings  # noqa: E402
@@ -45,6 +47,7 @@ WORK = HERE / "work" / "dedupe-scale"
 NOW = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
 VOCAB_SIZE = 20_000
 BATCH = 50  # records per ingest call, like one feed
+NEAR_DUP = "near-duplicate steps"
 
 
 def vocabulary() -> np.ndarray:
@@ -148,33 +151,14 @@ def new_articles(count: int, stored: int, per_day: int, words: int) -> Iterator[
         )
 
 
-class _Timed:
-    """Accumulates the time spent in the near-duplicate steps the store calls, to report them apart."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def wrap(self, owner: object, name: str) -> None:
-        original = getattr(owner, name)
-
-        def timed(*args: object, **kwargs: object) -> object:
-            start = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self.seconds += time.perf_counter() - start
-
-        setattr(owner, name, timed)
-
-
 def ingest(db: Path, count: int, stored: int, per_day: int, words: int) -> dict[str, float]:
     articles = list(new_articles(count, stored, per_day, words))
     dedupe.make_signature("", articles[0].text, "en")  # build the lookup tables outside the timing
-    near_dup = _Timed()
+    near_dup = Stopwatch()
     for name in ("_candidates", "_best_stored_stories", "_best_in_batch"):
-        near_dup.wrap(SqlStore, name)
+        near_dup.wrap(SqlStore, name, NEAR_DUP)
     for name in ("make_signature", "band_keys"):
-        near_dup.wrap(dedupe, name)
+        near_dup.wrap(dedupe, name, NEAR_DUP)
     store = open_store(f"sqlite:///{db}", Settings())
     start = time.perf_counter()
     for b in range(0, count, BATCH):
@@ -196,7 +180,7 @@ def ingest(db: Path, count: int, stored: int, per_day: int, words: int) -> dict[
         ).fetchone()[0]
     return {
         "stored": stored, "new": count, "seconds": elapsed, "us_per_record": elapsed / count * 1e6,
-        "dedupe_us_per_record": near_dup.seconds / count * 1e6,
+        "dedupe_us_per_record": near_dup.seconds[NEAR_DUP] / count * 1e6,
         "peak_rss_mb": peak_rss_mb,
         "copies_joined": joined, "copies": len(copies), "new_sharing_a_story_with_new": other,
     }

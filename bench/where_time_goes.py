@@ -22,7 +22,6 @@ import pickle
 import shutil
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,34 +31,13 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import run  # noqa: E402  (bench/run.py: the farm and its sources.yaml)
+from stopwatch import Stopwatch  # noqa: E402
 
 from aggregator import pipeline  # noqa: E402
 from aggregator.config import load_config  # noqa: E402
 from aggregator.records import Config, Source  # noqa: E402
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-class Stopwatch:
-    """Wraps module attributes so each call adds its time to a named total."""
-
-    def __init__(self) -> None:
-        self.seconds: collections.Counter[str] = collections.Counter()
-        self.calls: collections.Counter[str] = collections.Counter()
-
-    def wrap(self, owner: Any, name: str, label: str | None = None) -> None:
-        original: Callable[..., Any] = getattr(owner, name)
-        key = label or name
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self.seconds[key] += time.perf_counter() - start
-                self.calls[key] += 1
-
-        setattr(owner, name, timed)
 
 
 def farm_config(feeds: int, entries: int) -> tuple[Config, Path]:
