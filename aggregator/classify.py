@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from aggregator import speedups
 from aggregator.normalise.words import alnum_runs, folded_runs, non_ascii
 from aggregator.normalise.words import fold as fold_words
 from aggregator.records import Article, Source, Topic
@@ -59,16 +60,14 @@ class _Article:
     def __init__(self, title: str, text: str) -> None:
         self._parts = (title, text)
         folded_title, folded_text = folded_runs(title), folded_runs(text)
-        self.runs = folded_title.runs + folded_text.runs
         self.chars = folded_title.chars | folded_text.chars  # the non-ASCII characters of the folded text
         self._folded: str | None = None
-        self._joined: tuple[bytes, ...] = (folded_title.joined, folded_text.joined)
+        self.joined: tuple[bytes, ...] = (folded_title.joined, folded_text.joined)  # runs, single-spaced
         self._padded: bytes | None = None
         if self.chars and _has_marks(self.chars):  # rare: the folded text must be built to drop them
             stripped = self.folded
-            self.runs = _utf8(words(stripped))
             self.chars = frozenset(non_ascii(stripped))
-            self._joined = (b" ".join(self.runs),)
+            self.joined = (b" ".join(_utf8(words(stripped))),)
 
     @property
     def folded(self) -> str:
@@ -81,7 +80,7 @@ class _Article:
     def has_phrase(self, needle: bytes) -> bool:
         """Whether b" w1 w2 " occurs in the runs joined by single spaces."""
         if self._padded is None:
-            self._padded = b" " + b" ".join(j for j in self._joined if j) + b" "
+            self._padded = b" " + b" ".join(j for j in self.joined if j) + b" "
         return needle in self._padded
 
 
@@ -123,6 +122,18 @@ class _Keywords:
         self._unspaced_chars = frozenset(c for _, chars in self.unspaced for c in chars)
         self._tokens = frozenset((*self.words, *(t for p in self.phrases for t in p.tokens),
                                   *(g for p in self.patterns for g in p.guards)))
+        self._token_tuple = tuple(self._tokens)
+        self._token_table = speedups.native.token_table(self._token_tuple) if speedups.native else b""
+
+    def _present(self, article: _Article) -> set[bytes]:
+        """The runs of the article that some keyword is made of (in C without a bytes object per run)."""
+        native = speedups.native
+        if native is None:
+            return set(self._tokens.intersection(b" ".join(article.joined).split()))
+        present: set[bytes] = set()
+        for joined in article.joined:
+            present |= native.present_tokens(joined, self._token_table, self._token_tuple)
+        return present
 
     def _add(self, key: str) -> None:
         if _UNSPACED.search(key):
@@ -140,7 +151,7 @@ class _Keywords:
     def found(self, title: str, text: str) -> set[str]:
         """The keys (folded keywords) present in `title` and `text`."""
         article = _Article(title, text)
-        present = self._tokens.intersection(article.runs)  # the few runs any keyword is made of
+        present = self._present(article)  # the few runs any keyword is made of
         hits = {self.words[w] for w in present if w in self.words}
         for phrase in self.phrases:
             if present.issuperset(phrase.tokens) and article.has_phrase(phrase.needle):

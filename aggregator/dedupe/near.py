@@ -21,13 +21,16 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
 
+from aggregator import speedups
 from aggregator.dedupe.shingles import (
     U64,
+    _codes_table,
+    _content_table,
     batch_shingle_hashes,
     batch_token_hashes,
     distinct_count,
@@ -162,6 +165,48 @@ def _shingles(title: str, text: str, language: str | None) -> U64:
 
 
 def make_signature(title: str, text: str, language: str | None) -> Signature | None:
+    """`reference_signature`, in C when aggregator/_speedups.c is built (bit for bit the same)."""
+    found = _native_signature(title, text, language)
+    return reference_signature(title, text, language) if found is NotImplemented else found
+
+
+def make_signatures(items: Sequence[tuple[str, str, str | None]]) -> list[Signature | None]:
+    """`make_signature` of each (title, text, language): in C one by one, or `reference_signatures`."""
+    if _speedups() is None:
+        return reference_signatures(items)
+    out = [_native_signature(title, text, language) for title, text, language in items]
+    slow = [i for i, sig in enumerate(out) if sig is NotImplemented]  # texts for the exact unicodedata path
+    if slow:
+        for i, sig in zip(slow, reference_signatures([items[i] for i in slow]), strict=True):
+            out[i] = sig
+    return cast(list[Signature | None], out)
+
+
+@cache
+def _speedups() -> Any:
+    """The C signature, set up with the tables of the reference below; None when it is not built."""
+    native = speedups.native
+    if native is not None:
+        native.init(_codes_table().tobytes(), _content_table().tobytes(),
+                    _probes(PERMUTATIONS).astype("<u2").tobytes(), PERMUTATIONS, BANDS, ROWS, MIN_SHINGLES,
+                    WORD_SHINGLE, CHAR_SHINGLE)
+    return native
+
+
+def _native_signature(title: str, text: str, language: str | None) -> Any:
+    """A Signature, None (too short), or NotImplemented (no C, or the text needs the exact path)."""
+    native = _speedups()
+    if native is None:
+        return NotImplemented
+    found = native.signature(title, text, (language or "").lower().startswith(_UNSEGMENTED_LANGUAGES))
+    if found is None or found is NotImplemented:
+        return found
+    size, bins, keys = found
+    return Signature(np.frombuffer(bins, dtype="<u2").astype(np.uint16, copy=False), size,
+                     np.frombuffer(keys, dtype="<i8").astype(np.int64, copy=False))
+
+
+def reference_signature(title: str, text: str, language: str | None) -> Signature | None:
     """Signature of a record's body (the title joins in only when the body alone is too short), with its
     band keys: every caller stores or looks them up, and they are cheapest computed here.
 
@@ -192,8 +237,8 @@ class _Group:
     exact_tokens: list[U64] = field(default_factory=list)  # their tokens
 
 
-def make_signatures(items: Sequence[tuple[str, str, str | None]]) -> list[Signature | None]:
-    """`make_signature` of each (title, text, language), bit for bit, computed together.
+def reference_signatures(items: Sequence[tuple[str, str, str | None]]) -> list[Signature | None]:
+    """`reference_signature` of each (title, text, language), bit for bit, computed together.
 
     A feed's records (typically 50) take a few dozen numpy calls in all instead of a few dozen each, whose
     fixed overhead was most of the cost. Texts that need the exact `unicodedata` path are tokenised one by

@@ -14,6 +14,8 @@ import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
+from aggregator import speedups
+
 _ASCII = bytes(range(128))
 _ASCII_SEPARATORS = bytes(c if chr(c).isalnum() or c >= 128 else 32 for c in range(256))
 _ALL_SEPARATORS = bytes(c if chr(c).isalnum() and c < 128 else 32 for c in range(256))  # every non-ASCII byte too
@@ -89,9 +91,13 @@ def _char_fold(ch: str) -> _CharFold | None:
 class Folded(NamedTuple):
     """A text folded for comparison (see `fold`), as what the text hash and topic matching read."""
 
-    runs: tuple[bytes, ...]  # the letter/digit runs of fold(text), UTF-8
-    joined: bytes  # the runs joined by single spaces
+    joined: bytes  # the letter/digit runs of fold(text), UTF-8, joined by single spaces
     chars: frozenset[str]  # the non-ASCII characters of fold(text): its scripts, marks and symbols
+
+    @property
+    def runs(self) -> list[bytes]:
+        """The letter/digit runs of fold(text), UTF-8."""
+        return self.joined.split()
 
 
 @lru_cache(maxsize=16)
@@ -122,5 +128,6 @@ def folded_runs(text: str) -> Folded:
 
 
 def _folded(spaced: bytes, chars: frozenset[str]) -> Folded:
-    runs = spaced.split()
-    return Folded(tuple(runs), b" ".join(runs), chars)
+    if speedups.native is not None:  # without a bytes object per run: a third of the cost of folding
+        return Folded(speedups.native.collapse_spaces(spaced), chars)
+    return Folded(b" ".join(spaced.split()), chars)

@@ -1,0 +1,508 @@
+/* aggregator._speedups: the per-character loops of a first poll, in C.
+ *
+ * Each function here is an exact copy of a pure-Python (numpy) reference that stays in its stage module
+ * and is what runs when this extension is not built (it is optional: see setup.py). Tests compare the two
+ * bit for bit. Why C: these loops run over every character or word of every article, and in Python or
+ * numpy they cost a worker process about 80 us of its ~360 us a record (the first poll's budget).
+ *
+ *   signature(title, text, unsegmented_language) -> (size, bins, keys) | None | NotImplemented
+ *       dedupe/near.py `make_signature`: token hashes, 3-token shingles, one-permutation MinHash with
+ *       optimal densification, b-bit (16) minima and the LSH band keys. NotImplemented when a text needs
+ *       the exact `unicodedata` path (the caller then runs the reference).
+ *   collapse_spaces(data) -> bytes
+ *       b" ".join(data.split()) for data whose only whitespace is b" " (normalise/words.py).
+ *   token_table(tokens) -> bytes, present_tokens(joined, table, tokens) -> set
+ *       classify.py: which of the keywords' words occur among the space-separated runs of `joined`,
+ *       without building a bytes object per run.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ tables, set once by `init` */
+#define BMP 0x10000
+#define CHAR_FLAG (1ULL << 32)
+#define COMPLEX_FLAG (1ULL << 33)
+#define CODE_MASK (CHAR_FLAG - 1)
+#define MAX_BANDS 4096
+
+static uint64_t codes_table[BMP];   /* shingles.py `_codes_table` */
+static uint8_t content_table[BMP];  /* shingles.py `_content_table`: 1 when a token is not a stopword */
+static uint16_t *probes = NULL;     /* near.py `_probes(permutations)`, row-major */
+static int permutations = 0, shift = 0, bands = 0, rows = 0, min_shingles = 0, word_shingle = 0,
+           char_shingle = 0;
+static int ready = 0;
+
+static const uint64_t BASE_INV = 0xCE965057AFF6957BULL; /* inverse of the FNV prime 0x100000001B3 mod 2**64 */
+static const uint64_t SHINGLE_MUL = 0x9E3779B97F4A7C15ULL;
+
+static inline uint64_t mix64(uint64_t z)
+{
+    z += 0x9E3779B97F4A7C15ULL;
+    z ^= z >> 30;
+    z *= 0xBF58476D1CE4E5B9ULL;
+    z ^= z >> 27;
+    z *= 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return z;
+}
+
+static int copy_buffer(PyObject *obj, void *dest, Py_ssize_t size, const char *what)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE) < 0)
+        return -1;
+    if (view.len != size) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd bytes, expected %zd", what, view.len, size);
+        PyBuffer_Release(&view);
+        return -1;
+    }
+    memcpy(dest, view.buf, (size_t)size);
+    PyBuffer_Release(&view);
+    return 0;
+}
+
+static PyObject *init(PyObject *self, PyObject *args)
+{
+    PyObject *codes, *content, *probe_rows;
+    int p, b, r, m, ws, cs;
+    if (!PyArg_ParseTuple(args, "OOOiiiiii", &codes, &content, &probe_rows, &p, &b, &r, &m, &ws, &cs))
+        return NULL;
+    if (p < 2 || p > 65536 || (p & (p - 1)) || b < 1 || b > MAX_BANDS || b * r > p || r < 1 || r > 3 || m < 1 || ws < 1 || cs < 1) {
+        PyErr_SetString(PyExc_ValueError, "bad signature parameters");
+        return NULL;
+    }
+    uint16_t *table = PyMem_Malloc(sizeof(uint16_t) * (size_t)p * (size_t)p);
+    if (table == NULL)
+        return PyErr_NoMemory();
+    if (copy_buffer(codes, codes_table, sizeof codes_table, "codes") < 0
+        || copy_buffer(content, content_table, sizeof content_table, "content") < 0
+        || copy_buffer(probe_rows, table, (Py_ssize_t)(sizeof(uint16_t) * (size_t)p * (size_t)p), "probes") < 0) {
+        PyMem_Free(table);
+        return NULL;
+    }
+    PyMem_Free(probes);
+    probes = table;
+    permutations = p;
+    shift = 64;
+    while ((1 << (64 - shift)) < p)
+        shift--;
+    bands = b;
+    rows = r;
+    min_shingles = m;
+    word_shingle = ws;
+    char_shingle = cs;
+    ready = 1;
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ growable uint64 array */
+typedef struct {
+    uint64_t *items;
+    Py_ssize_t size, capacity;
+    uint64_t inline_items[1024];
+} Tokens;
+
+static void tokens_init(Tokens *t)
+{
+    t->items = t->inline_items;
+    t->size = 0;
+    t->capacity = 1024;
+}
+
+static void tokens_free(Tokens *t)
+{
+    if (t->items != t->inline_items)
+        PyMem_Free(t->items);
+}
+
+static int tokens_reserve(Tokens *t, Py_ssize_t more)
+{
+    if (t->size + more <= t->capacity)
+        return 0;
+    Py_ssize_t capacity = t->capacity;
+    while (capacity < t->size + more)
+        capacity *= 2;
+    uint64_t *items = PyMem_Malloc(sizeof(uint64_t) * (size_t)capacity);
+    if (items == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(items, t->items, sizeof(uint64_t) * (size_t)t->size);
+    tokens_free(t);
+    t->items = items;
+    t->capacity = capacity;
+    return 0;
+}
+
+/* One loop per string kind, so the compiler sees a plain array of fixed-width code points. */
+#define TOKENISE_LOOP(TYPE)                                                     \
+    do {                                                                        \
+        const TYPE *chars_of = (const TYPE *)data;                             \
+        for (Py_ssize_t i = 0; i < n; i++) {                                    \
+            Py_UCS4 c = chars_of[i];                                            \
+            uint64_t code = codes_table[c < BMP ? c : BMP - 1];                 \
+            if (code == 0 || code >= CHAR_FLAG) {                               \
+                if (code & COMPLEX_FLAG)                                        \
+                    return 1;                                                   \
+                if (in_word)                                                    \
+                    items[size++] = hash;                                       \
+                in_word = 0;                                                    \
+                if (code) {                                                     \
+                    items[size++] = code & CODE_MASK;                           \
+                    singles++;                                                  \
+                }                                                               \
+                continue;                                                       \
+            }                                                                   \
+            if (!in_word) {                                                     \
+                in_word = 1;                                                    \
+                hash = 0;                                                       \
+                power = 1;                                                      \
+            }                                                                   \
+            hash += code * power;                                               \
+            power *= BASE_INV;                                                  \
+        }                                                                       \
+    } while (0)
+
+/* shingles.py `token_hashes` (table path): appends the tokens of `text`, counts its one-character tokens.
+ * Returns 1 when the text needs the exact path, -1 on error, 0 otherwise. A token's hash is
+ * sum(code * BASE**-(position - start)) over its characters; a one-character token's is its code. */
+static int tokenise(PyObject *text, Tokens *out, Py_ssize_t *chars)
+{
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (tokens_reserve(out, n + 1) < 0) /* at most one token a character */
+        return -1;
+    uint64_t *items = out->items, hash = 0, power = 1;
+    Py_ssize_t size = out->size, singles = 0;
+    int in_word = 0;
+    if (kind == PyUnicode_1BYTE_KIND)
+        TOKENISE_LOOP(Py_UCS1);
+    else if (kind == PyUnicode_2BYTE_KIND)
+        TOKENISE_LOOP(Py_UCS2);
+    else
+        TOKENISE_LOOP(Py_UCS4);
+    if (in_word)
+        items[size++] = hash;
+    out->size = size;
+    *chars += singles;
+    return 0;
+}
+
+/* Distinct values among the kept shingle hashes: an open-addressing set (the hashes are already mixed). */
+typedef struct {
+    uint64_t *slots;
+    uint64_t mask;
+    int has_zero;
+    Py_ssize_t count;
+    uint64_t inline_slots[4096];
+} HashSet;
+
+static int set_init(HashSet *s, Py_ssize_t expected)
+{
+    uint64_t size = 64;
+    while (size < (uint64_t)expected * 2)
+        size <<= 1;
+    s->slots = size <= 4096 ? s->inline_slots : PyMem_Malloc(sizeof(uint64_t) * size);
+    if (s->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(s->slots, 0, sizeof(uint64_t) * size);
+    s->mask = size - 1;
+    s->has_zero = 0;
+    s->count = 0;
+    return 0;
+}
+
+static void set_free(HashSet *s)
+{
+    if (s->slots != s->inline_slots)
+        PyMem_Free(s->slots);
+}
+
+static void set_add(HashSet *s, uint64_t value)
+{
+    if (value == 0) {
+        s->count += !s->has_zero;
+        s->has_zero = 1;
+        return;
+    }
+    uint64_t i = value & s->mask;
+    while (s->slots[i]) {
+        if (s->slots[i] == value)
+            return;
+        i = (i + 1) & s->mask;
+    }
+    s->slots[i] = value;
+    s->count++;
+}
+
+/* near.py `_signatures` for one record's tokens: NULL with no error set when it has too few shingles. */
+static PyObject *sign_tokens(const Tokens *tokens, int k)
+{
+    Py_ssize_t n = tokens->size, m = n - k + 1;
+    const uint64_t *t = tokens->items;
+    uint64_t *mins = PyMem_Malloc(sizeof(uint64_t) * (size_t)permutations);
+    uint8_t *present = PyMem_Calloc((size_t)permutations, 1);
+    uint16_t *bins = PyMem_Malloc(sizeof(uint16_t) * (size_t)permutations);
+    uint8_t *content = NULL;
+    HashSet seen;
+    PyObject *result = NULL;
+    if (mins == NULL || present == NULL || bins == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    content = PyMem_Malloc((size_t)n);
+    if (content == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (set_init(&seen, m) < 0)
+        goto done;
+    for (int i = 0; i < permutations; i++)
+        mins[i] = UINT64_MAX;
+    for (Py_ssize_t i = 0; i < n; i++)
+        content[i] = content_table[t[i] & 0xFFFF];
+    for (Py_ssize_t i = 0; i < m; i++) {
+        uint64_t acc = t[i];
+        int keep = content[i];
+        for (int j = 1; j < k; j++) {
+            acc = acc * SHINGLE_MUL + t[i + j];
+            keep |= content[i + j];
+        }
+        if (!keep)
+            continue;
+        uint64_t h = mix64(acc);
+        set_add(&seen, h);
+        uint64_t bin = h >> shift;
+        present[bin] = 1;
+        if (h < mins[bin])
+            mins[bin] = h;
+    }
+    Py_ssize_t size = seen.count;
+    set_free(&seen);
+    if (size < min_shingles)
+        goto done;
+    for (int i = 0; i < permutations; i++) {
+        int donor = i;
+        if (!present[i]) {
+            const uint16_t *row = probes + (size_t)i * (size_t)permutations;
+            for (int j = 0; j < permutations; j++) {
+                if (present[row[j]]) {
+                    donor = row[j];
+                    break;
+                }
+            }
+        }
+        bins[i] = (uint16_t)(mins[donor] & 0xFFFF);
+    }
+    int64_t keys[MAX_BANDS];
+    for (int b = 0; b < bands; b++) {
+        uint64_t acc = 0;
+        for (int r = 0; r < rows; r++)
+            acc += (uint64_t)bins[b * rows + r] << (16 * r);
+        acc |= (uint64_t)b << 48;
+        keys[b] = (int64_t)(mix64(acc) >> 1);
+    }
+    /* little-endian, as near.py stores them ("<u2", "<i8"); this code is built for little-endian hosts */
+    result = Py_BuildValue("(ny#y#)", size, (const char *)bins, (Py_ssize_t)(sizeof(uint16_t) * permutations),
+                           (const char *)keys, (Py_ssize_t)(sizeof(int64_t) * bands));
+done:
+    PyMem_Free(content);
+    PyMem_Free(mins);
+    PyMem_Free(present);
+    PyMem_Free(bins);
+    return result;
+}
+
+static PyObject *signature(PyObject *self, PyObject *args)
+{
+    PyObject *title, *text;
+    int unsegmented_language;
+    if (!PyArg_ParseTuple(args, "UUp", &title, &text, &unsegmented_language))
+        return NULL;
+    if (!ready) {
+        PyErr_SetString(PyExc_RuntimeError, "_speedups.init() was not called");
+        return NULL;
+    }
+    Tokens body, both;
+    tokens_init(&body);
+    tokens_init(&both);
+    Tokens *tokens = &body;
+    Py_ssize_t chars = 0;
+    PyObject *result = NULL;
+    int status = tokenise(text, &body, &chars);
+    if (status == 0 && body.size < min_shingles) { /* too short: title and body, title first */
+        tokens = &both;
+        status = tokenise(title, &both, &chars);
+        if (status == 0)
+            status = tokens_reserve(&both, body.size);
+        if (status == 0) {
+            memcpy(both.items + both.size, body.items, sizeof(uint64_t) * (size_t)body.size);
+            both.size += body.size;
+        }
+    }
+    if (status < 0)
+        goto done;
+    if (status > 0) {
+        result = Py_NewRef(Py_NotImplemented);
+        goto done;
+    }
+    Py_ssize_t n = tokens->size;
+    if (n < min_shingles) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    int unsegmented = chars * 2 > n || (chars * 5 > n && unsegmented_language);
+    result = sign_tokens(tokens, unsegmented ? char_shingle : word_shingle);
+    if (result == NULL && !PyErr_Occurred())
+        result = Py_NewRef(Py_None);
+done:
+    tokens_free(&body);
+    tokens_free(&both);
+    return result;
+}
+
+/* ------------------------------------------------------------------ words */
+static PyObject *collapse_spaces(PyObject *self, PyObject *arg)
+{
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "collapse_spaces takes bytes");
+        return NULL;
+    }
+    const char *src = PyBytes_AS_STRING(arg);
+    Py_ssize_t n = PyBytes_GET_SIZE(arg);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n);
+    if (out == NULL)
+        return NULL;
+    char *dest = PyBytes_AS_STRING(out);
+    Py_ssize_t j = 0;
+    int pending = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char c = src[i];
+        if (c == ' ') {
+            pending = j > 0;
+            continue;
+        }
+        if (pending) {
+            dest[j++] = ' ';
+            pending = 0;
+        }
+        dest[j++] = c;
+    }
+    if (_PyBytes_Resize(&out, j) < 0)
+        return NULL;
+    return out;
+}
+
+/* FNV-1a of a run's bytes: where a keyword word sits in the table built by `token_table`. */
+static inline uint64_t fnv1a(const char *s, Py_ssize_t n)
+{
+    uint64_t h = 0xCBF29CE484222325ULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h ^= (uint8_t)s[i];
+        h *= 0x100000001B3ULL;
+    }
+    return h;
+}
+
+/* The table: a power-of-two number of int32 slots, each -1 or an index into `tokens`. */
+static PyObject *token_table(PyObject *self, PyObject *tokens)
+{
+    if (!PyTuple_Check(tokens)) {
+        PyErr_SetString(PyExc_TypeError, "token_table takes a tuple of bytes");
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(tokens);
+    if (n > INT32_MAX / 4) {
+        PyErr_SetString(PyExc_ValueError, "too many tokens");
+        return NULL;
+    }
+    Py_ssize_t size = 16;
+    while (size < n * 4)
+        size <<= 1;
+    PyObject *table = PyBytes_FromStringAndSize(NULL, size * (Py_ssize_t)sizeof(int32_t));
+    if (table == NULL)
+        return NULL;
+    int32_t *slots = (int32_t *)PyBytes_AS_STRING(table);
+    for (Py_ssize_t i = 0; i < size; i++)
+        slots[i] = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *token = PyTuple_GET_ITEM(tokens, i);
+        if (!PyBytes_Check(token)) {
+            Py_DECREF(table);
+            PyErr_SetString(PyExc_TypeError, "token_table takes a tuple of bytes");
+            return NULL;
+        }
+        uint64_t j = fnv1a(PyBytes_AS_STRING(token), PyBytes_GET_SIZE(token)) & (uint64_t)(size - 1);
+        while (slots[j] >= 0)
+            j = (j + 1) & (uint64_t)(size - 1);
+        slots[j] = (int32_t)i;
+    }
+    return table;
+}
+
+static PyObject *present_tokens(PyObject *self, PyObject *args)
+{
+    const char *joined, *table_bytes;
+    Py_ssize_t n, table_size;
+    PyObject *tokens;
+    if (!PyArg_ParseTuple(args, "y#y#O!", &joined, &n, &table_bytes, &table_size, &PyTuple_Type, &tokens))
+        return NULL;
+    Py_ssize_t size = table_size / (Py_ssize_t)sizeof(int32_t);
+    if (size == 0 || (size & (size - 1))) {
+        PyErr_SetString(PyExc_ValueError, "not a token table");
+        return NULL;
+    }
+    const int32_t *slots = (const int32_t *)table_bytes;
+    PyObject *found = PySet_New(NULL);
+    if (found == NULL)
+        return NULL;
+    Py_ssize_t start = 0;
+    while (start < n) {
+        while (start < n && joined[start] == ' ')
+            start++;
+        Py_ssize_t end = start;
+        while (end < n && joined[end] != ' ')
+            end++;
+        if (end > start) {
+            uint64_t j = fnv1a(joined + start, end - start) & (uint64_t)(size - 1);
+            for (int32_t index; (index = slots[j]) >= 0; j = (j + 1) & (uint64_t)(size - 1)) {
+                if (index >= PyTuple_GET_SIZE(tokens))
+                    break;
+                PyObject *token = PyTuple_GET_ITEM(tokens, index);
+                if (PyBytes_GET_SIZE(token) == end - start
+                    && memcmp(PyBytes_AS_STRING(token), joined + start, (size_t)(end - start)) == 0) {
+                    if (PySet_Add(found, token) < 0) {
+                        Py_DECREF(found);
+                        return NULL;
+                    }
+                    break;
+                }
+            }
+        }
+        start = end;
+    }
+    return found;
+}
+
+static PyMethodDef methods[] = {
+    {"init", init, METH_VARARGS, "Set the tables `signature` reads (from dedupe/shingles.py and near.py)."},
+    {"signature", signature, METH_VARARGS, "near.make_signature, bit for bit: (size, bins, keys), None or NotImplemented."},
+    {"collapse_spaces", collapse_spaces, METH_O, "b' '.join(data.split()) for data spaced with b' ' only."},
+    {"token_table", token_table, METH_O, "A lookup table for present_tokens."},
+    {"present_tokens", present_tokens, METH_VARARGS, "The tokens that are runs of `joined`."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "aggregator._speedups", "The per-character loops of a first poll, in C.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__speedups(void)
+{
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,40 @@
+"""The optional C loops (aggregator/_speedups.c), or None: callers then run their pure-Python references.
+
+Set AGGREGATOR_PURE_PYTHON=1 to run the references even where the extension is built (the tests compare
+the two; a bug report can rule the C out). The C is written for little-endian hosts, like every machine
+this runs on; elsewhere it is not used.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any, Protocol, cast
+
+
+class Native(Protocol):
+    """What aggregator/_speedups.c exports (its comment says what each one is the C copy of)."""
+
+    def init(self, codes: bytes, content: bytes, probes: bytes, permutations: int, bands: int, rows: int,
+             min_shingles: int, word_shingle: int, char_shingle: int, /) -> None: ...
+
+    def signature(self, title: str, text: str, unsegmented_language: bool, /) -> Any: ...
+
+    def collapse_spaces(self, data: bytes, /) -> bytes: ...
+
+    def token_table(self, tokens: tuple[bytes, ...], /) -> bytes: ...
+
+    def present_tokens(self, joined: bytes, table: bytes, tokens: tuple[bytes, ...], /) -> set[bytes]: ...
+
+
+def load() -> Native | None:
+    if os.environ.get("AGGREGATOR_PURE_PYTHON") or sys.byteorder != "little":
+        return None
+    try:
+        return cast(Native, importlib.import_module("aggregator._speedups"))
+    except ImportError:
+        return None
+
+
+native = load()

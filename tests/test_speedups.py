@@ -1,0 +1,108 @@
+"""aggregator/_speedups.c against the pure-Python references it copies: the same bits, or it is a bug
+(signatures are stored; folded text is hashed into stored keys; topics are published)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aggregator import speedups
+from aggregator.classify import Classifier
+from aggregator.dedupe import near
+from aggregator.normalise import words
+from aggregator.records import Topic
+from tests.dedupe.test_make_signatures import assert_same, record
+from tests.dedupe.test_near import ORIGINAL
+from tests.test_classify import SRC, article
+
+native = speedups.native
+needs_native = pytest.mark.skipif(native is None, reason="aggregator/_speedups.c is not built here "
+                                  "(no C compiler at install time, or AGGREGATOR_PURE_PYTHON is set)")
+
+
+def test_the_extension_is_built_where_a_compiler_is() -> None:
+    """`pip install` builds it (setup.py, optional): with gcc and Python's headers present it must be there."""
+    headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    if not (shutil.which("gcc") or shutil.which("cc")) or not headers.exists():
+        pytest.skip("no C compiler or no Python headers: the pure-Python references run, as they should")
+    if os.environ.get("AGGREGATOR_PURE_PYTHON") or sys.byteorder != "little":
+        pytest.skip("the C is switched off here (AGGREGATOR_PURE_PYTHON, or a big-endian host)")
+    if speedups.load() is None:
+        pytest.fail("aggregator._speedups is not built: run `pip install -e .` again and read the compiler's error")
+
+
+@needs_native
+@settings(max_examples=400, deadline=None)
+@given(st.lists(record, max_size=12))
+def test_signatures_are_the_references_bit_for_bit(items: list[tuple[str, str, str | None]]) -> None:
+    assert_same(near.make_signatures(items), near.reference_signatures(items))
+    assert_same([near.make_signature(*item) for item in items], [near.reference_signature(*item) for item in items])
+
+
+@needs_native
+def test_the_c_signature_defers_to_the_exact_path_and_takes_the_title_when_the_body_is_short() -> None:
+    assert native is not None
+    near.make_signature("", "x", None)  # sets the tables up
+    assert native.signature("", "Cafe\u0301 " * 40, False) is NotImplemented  # a combining accent
+    assert native.signature("", "too short", False) is None
+    title = "Hanse Industry Fair opens its doors in Hansestadt with 2,400 exhibitors from 41 countries"
+    body = "The fair opened on Monday with record numbers of exhibitors from twenty countries."
+    assert_same([near.make_signature(title, body, "en")], [near.reference_signature(title, body, "en")])
+    assert near.make_signature(title, body, "en") is not None  # only because of the title
+    assert_same([near.make_signature("", ORIGINAL * 40, None)], [near.reference_signature("", ORIGINAL * 40, None)])
+
+
+spaced = st.lists(st.sampled_from([b" ", b"  ", b"a", b"bc", b"\xc3\xa9", b"9", b"\t", b"\n"]), max_size=40).map(b"".join)
+
+
+@needs_native
+@given(spaced)
+def test_collapse_spaces_is_join_split(data: bytes) -> None:
+    assert native is not None
+    data = data.replace(b"\t", b" ").replace(b"\n", b" ")  # what it is given: spaces are the only whitespace
+    assert native.collapse_spaces(data) == b" ".join(data.split())
+
+
+@needs_native
+@given(st.lists(st.sampled_from([b"ai", b"iot", b"5g", b"a", b"", b"\xe4\xb8\xad", b"robot", b"robots"]), max_size=8),
+       spaced)
+def test_present_tokens_is_a_set_intersection(tokens: list[bytes], joined: bytes) -> None:
+    assert native is not None
+    joined = b" ".join(joined.split())
+    keys = tuple(dict.fromkeys(t for t in tokens if t))
+    assert native.present_tokens(joined, native.token_table(keys), keys) == set(keys) & set(joined.split())
+
+
+def _pure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(speedups, "native", None)
+    words.folded_runs.cache_clear()
+
+
+@needs_native
+@given(st.text(alphabet="aZ9 ,.-_'\n£€—“”éßİΣﬁＡ①가中文。ｶﾞ\u0301\u3000", max_size=80))
+def test_folding_is_the_same_without_c(text: str) -> None:
+    words.folded_runs.cache_clear()
+    fast = words.folded_runs(text)
+    with pytest.MonkeyPatch.context() as mp:
+        _pure(mp)
+        assert words.folded_runs(text) == fast
+    words.folded_runs.cache_clear()
+
+
+@needs_native
+def test_topics_are_the_same_without_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    topics = [Topic("ai", "AI", include=("AI", "machine learning", "C++", "人工智能")),
+              Topic("iot", "IoT", include=("IoT", "Internet of Things"), exclude=("smart toaster",))]
+    texts = [("AI fair", "Machine learning and the Internet of Things."), ("", "said the C++ team"),
+             ("人工智能展", "深圳"), ("Smart toaster", "an IoT smart toaster"), ("", "Café — AI. IoT!")]
+    fast = [Classifier(topics).classify(article(title, text), SRC) for title, text in texts]
+    _pure(monkeypatch)
+    assert [Classifier(topics).classify(article(title, text), SRC) for title, text in texts] == fast
+    assert fast[0] == ("ai", "iot") and fast[1] == ("ai",) and fast[2] == ("ai",) and fast[3] == ()
