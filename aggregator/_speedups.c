@@ -11,6 +11,11 @@
  *       the exact `unicodedata` path (the caller then runs the reference).
  *   collapse_spaces(data) -> bytes
  *       b" ".join(data.split()) for data whose only whitespace is b" " (normalise/words.py).
+ *   fold(text) -> (joined, chars) | None | list, learn_fold(char, kind, spaced, chars)
+ *       normalise/words.py `folded_runs`: NFKC + casefold, letter/digit runs joined by single spaces, and
+ *       the non-ASCII characters of the folded text. Per character, from plans that words.py computes the
+ *       first time a character is met (fold returns the list of such characters; the caller teaches them
+ *       with learn_fold and asks again). None: the text needs words.py's exact path.
  *   token_table(tokens) -> bytes, present_tokens(joined, table, tokens) -> set
  *       classify.py: which of the keywords' words occur among the space-separated runs of `joined`,
  *       without building a bytes object per run.
@@ -26,6 +31,7 @@
 #define COMPLEX_FLAG (1ULL << 33)
 #define CODE_MASK (CHAR_FLAG - 1)
 #define MAX_BANDS 4096
+#define SPEEDUPS_VERSION 2 /* speedups.VERSION: raise both when a function or its arguments change */
 
 static uint64_t codes_table[BMP];   /* shingles.py `_codes_table` */
 static uint8_t content_table[BMP];  /* shingles.py `_content_table`: 1 when a token is not a stopword */
@@ -489,9 +495,271 @@ static PyObject *present_tokens(PyObject *self, PyObject *args)
     return found;
 }
 
+/* ------------------------------------------------------------------ folding */
+enum { PLAN_UNKNOWN = 0, PLAN_SLOW = 1, PLAN_UNCHANGED = 2, PLAN_REPLACE = 3 };
+#define PLAN_CHARS 8
+
+typedef struct {
+    char *spaced; /* UTF-8, ASCII letters lower-cased and ASCII separators already spaces */
+    Py_ssize_t length;
+    Py_UCS4 chars[PLAN_CHARS]; /* the non-ASCII characters of the folded character */
+    int nchars;
+} Plan;
+
+static uint8_t plan_kind[BMP];
+static int32_t plan_index[BMP];
+static Plan *plans = NULL;
+static Py_ssize_t plan_count = 0, plan_capacity = 0;
+static char ascii_map[128]; /* lower-cased letters and digits; every other ASCII byte a space */
+
+static void init_ascii_map(void)
+{
+    for (int c = 0; c < 128; c++)
+        ascii_map[c] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? (char)c
+                       : (c >= 'A' && c <= 'Z')                         ? (char)(c + 32)
+                                                                        : ' ';
+}
+
+static PyObject *learn_fold(PyObject *self, PyObject *args)
+{
+    Py_UCS4 ch;
+    int kind;
+    const char *spaced;
+    Py_ssize_t length;
+    PyObject *chars;
+    if (!PyArg_ParseTuple(args, "Ciy#U", &ch, &kind, &spaced, &length, &chars))
+        return NULL;
+    if (ch < 128 || ch >= BMP || kind < PLAN_SLOW || kind > PLAN_REPLACE) {
+        PyErr_SetString(PyExc_ValueError, "learn_fold: a non-ASCII BMP character and a plan kind");
+        return NULL;
+    }
+    Py_ssize_t nchars = PyUnicode_GET_LENGTH(chars);
+    if (kind == PLAN_REPLACE && nchars > PLAN_CHARS)
+        kind = PLAN_SLOW; /* never seen; the exact path copes */
+    if (kind == PLAN_REPLACE) {
+        if (plan_count == plan_capacity) {
+            Py_ssize_t capacity = plan_capacity ? plan_capacity * 2 : 256;
+            Plan *grown = PyMem_Realloc(plans, sizeof(Plan) * (size_t)capacity);
+            if (grown == NULL)
+                return PyErr_NoMemory();
+            plans = grown;
+            plan_capacity = capacity;
+        }
+        Plan *plan = &plans[plan_count];
+        plan->spaced = PyMem_Malloc((size_t)length + 1);
+        if (plan->spaced == NULL)
+            return PyErr_NoMemory();
+        for (Py_ssize_t i = 0; i < length; i++) {
+            unsigned char b = (unsigned char)spaced[i];
+            plan->spaced[i] = b < 128 ? ascii_map[b] : (char)b;
+        }
+        plan->length = length;
+        plan->nchars = (int)nchars;
+        for (Py_ssize_t i = 0; i < nchars; i++)
+            plan->chars[i] = PyUnicode_READ_CHAR(chars, i);
+        plan_index[ch] = (int32_t)plan_count++;
+    }
+    plan_kind[ch] = (uint8_t)kind;
+    Py_RETURN_NONE;
+}
+
+typedef struct {
+    char *data;
+    Py_ssize_t size, capacity;
+    int after_space; /* the last byte written was a space (or nothing is written yet) */
+} Out;
+
+static int out_reserve(Out *o, Py_ssize_t more)
+{
+    if (o->size + more <= o->capacity)
+        return 0;
+    Py_ssize_t capacity = o->capacity * 2 + more;
+    char *grown = PyMem_Realloc(o->data, (size_t)capacity);
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    o->data = grown;
+    o->capacity = capacity;
+    return 0;
+}
+
+/* One byte of spaced text, without a branch: a space right after a space (or at the start) is written
+ * but not kept. Runs come out joined by single spaces; `fold` drops the one trailing space. */
+static inline void out_byte(Out *o, char b)
+{
+    int space = b == ' ';
+    o->data[o->size] = b;
+    o->size += !(space & o->after_space);
+    o->after_space = space;
+}
+
+static void out_utf8(Out *o, Py_UCS4 c)
+{
+    if (c < 0x800) {
+        o->data[o->size++] = (char)(0xC0 | (c >> 6));
+    } else {
+        o->data[o->size++] = (char)(0xE0 | (c >> 12));
+        o->data[o->size++] = (char)(0x80 | ((c >> 6) & 0x3F));
+    }
+    o->data[o->size++] = (char)(0x80 | (c & 0x3F));
+    o->after_space = 0;
+}
+
+static PyObject *fold(PyObject *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "fold takes a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *unknown = NULL, *result = NULL;
+    /* the distinct non-ASCII characters of the folded text, in a bitmap and a list (static: the GIL is
+     * held throughout, as it is while the plans are learnt) */
+    static uint8_t seen[BMP / 8];
+    Py_UCS4 *chars = NULL;
+    Py_ssize_t nchars = 0, chars_capacity = 0;
+    /* a character adds at most 3 bytes, or 1 and a space that the separator before it did not add; a
+     * replacement reserves its own length */
+    Out out = {PyMem_Malloc((size_t)n * 3 + 16), 0, n * 3 + 16, 1};
+    if (out.data == NULL)
+        return PyErr_NoMemory();
+    memset(seen, 0, sizeof seen);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = kind == PyUnicode_1BYTE_KIND ? ((const Py_UCS1 *)data)[i]
+                    : kind == PyUnicode_2BYTE_KIND ? ((const Py_UCS2 *)data)[i] : ((const Py_UCS4 *)data)[i];
+        if (c < 128) {
+            /* out_byte with the state in registers: stores through a char pointer may alias `out` */
+            char *dest = out.data;
+            Py_ssize_t size = out.size;
+            int after_space = out.after_space;
+            for (;;) {
+                char b = ascii_map[c];
+                int space = b == ' ';
+                dest[size] = b;
+                size += !(space & after_space);
+                after_space = space;
+                if (++i == n)
+                    break;
+                c = kind == PyUnicode_1BYTE_KIND ? ((const Py_UCS1 *)data)[i]
+                    : kind == PyUnicode_2BYTE_KIND ? ((const Py_UCS2 *)data)[i] : ((const Py_UCS4 *)data)[i];
+                if (c >= 128)
+                    break;
+            }
+            out.size = size;
+            out.after_space = after_space;
+            if (i == n)
+                break;
+        }
+        if (c >= BMP || (c >= 0xD800 && c < 0xE000)) /* astral or a lone surrogate: the exact path */
+            goto slow;
+        int plan = plan_kind[c];
+        if (plan == PLAN_UNKNOWN) {
+            if (unknown == NULL && (unknown = PyList_New(0)) == NULL)
+                goto error;
+            PyObject *ch = PyUnicode_FromOrdinal((int)c);
+            if (ch == NULL || PyList_Append(unknown, ch) < 0) {
+                Py_XDECREF(ch);
+                goto error;
+            }
+            Py_DECREF(ch);
+            continue;
+        }
+        if (unknown != NULL)
+            continue; /* only listing what to learn now */
+        if (plan == PLAN_SLOW)
+            goto slow;
+        const Py_UCS4 *adds = &c;
+        int nadds = 1;
+        if (plan == PLAN_UNCHANGED) {
+            out_utf8(&out, c);
+        } else {
+            const Plan *p = &plans[plan_index[c]];
+            if (out_reserve(&out, p->length + 1 + 3 * (n - i)) < 0) /* and room for the rest, as above */
+                goto error;
+            for (Py_ssize_t j = 0; j < p->length; j++)
+                out_byte(&out, p->spaced[j]);
+            adds = p->chars;
+            nadds = p->nchars;
+        }
+        for (int j = 0; j < nadds; j++) {
+            Py_UCS4 a = adds[j];
+            if (a < BMP && (seen[a >> 3] >> (a & 7)) & 1)
+                continue;
+            if (a < BMP)
+                seen[a >> 3] |= (uint8_t)(1 << (a & 7));
+            else
+                for (Py_ssize_t k = 0; k < nchars; k++)
+                    if (chars[k] == a)
+                        goto next_add;
+            if (nchars == chars_capacity) {
+                chars_capacity = chars_capacity ? chars_capacity * 2 : 64;
+                Py_UCS4 *grown = PyMem_Realloc(chars, sizeof(Py_UCS4) * (size_t)chars_capacity);
+                if (grown == NULL) {
+                    PyErr_NoMemory();
+                    goto error;
+                }
+                chars = grown;
+            }
+            chars[nchars++] = a;
+        next_add:;
+        }
+        }
+    if (unknown != NULL) {
+        /* each unknown character once */
+        PyObject *distinct = PyFrozenSet_New(unknown);
+        Py_DECREF(unknown);
+        unknown = NULL;
+        if (distinct == NULL)
+            goto error;
+        result = PySequence_List(distinct);
+        Py_DECREF(distinct);
+        goto done;
+    }
+    if (out.size > 0 && out.data[out.size - 1] == ' ')
+        out.size--;
+    PyObject *joined = PyBytes_FromStringAndSize(out.data, out.size);
+    PyObject *char_set = PyFrozenSet_New(NULL);
+    if (joined == NULL || char_set == NULL) {
+        Py_XDECREF(joined);
+        Py_XDECREF(char_set);
+        goto error;
+    }
+    for (Py_ssize_t k = 0; k < nchars; k++) {
+        PyObject *ch = PyUnicode_FromOrdinal((int)chars[k]);
+        if (ch == NULL || PySet_Add(char_set, ch) < 0) {
+            Py_XDECREF(ch);
+            Py_DECREF(joined);
+            Py_DECREF(char_set);
+            goto error;
+        }
+        Py_DECREF(ch);
+    }
+    result = PyTuple_Pack(2, joined, char_set);
+    Py_DECREF(joined);
+    Py_DECREF(char_set);
+    goto done;
+slow:
+    Py_XDECREF(unknown);
+    unknown = NULL;
+    result = Py_NewRef(Py_None);
+    goto done;
+error:
+    Py_XDECREF(unknown);
+    result = NULL;
+done:
+    PyMem_Free(out.data);
+    PyMem_Free(chars);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"init", init, METH_VARARGS, "Set the tables `signature` reads (from dedupe/shingles.py and near.py)."},
     {"signature", signature, METH_VARARGS, "near.make_signature, bit for bit: (size, bins, keys), None or NotImplemented."},
+    {"fold", fold, METH_O, "words.folded_runs: (joined, chars), None (the exact path) or the characters to learn."},
+    {"learn_fold", learn_fold, METH_VARARGS, "How one non-ASCII character folds (words._char_fold)."},
     {"collapse_spaces", collapse_spaces, METH_O, "b' '.join(data.split()) for data spaced with b' ' only."},
     {"token_table", token_table, METH_O, "A lookup table for present_tokens."},
     {"present_tokens", present_tokens, METH_VARARGS, "The tokens that are runs of `joined`."},
@@ -504,5 +772,13 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__speedups(void)
 {
-    return PyModule_Create(&module);
+    init_ascii_map();
+    PyObject *m = PyModule_Create(&module);
+    /* speedups.py uses the module only when this matches: an editable install whose Python files were
+     * updated without rebuilding this falls back to the references instead of failing */
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", SPEEDUPS_VERSION) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

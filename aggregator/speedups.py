@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import warnings
 from typing import Any, Protocol, cast
 
 
@@ -21,6 +22,10 @@ class Native(Protocol):
 
     def signature(self, title: str, text: str, unsegmented_language: bool, /) -> Any: ...
 
+    def fold(self, text: str, /) -> Any: ...
+
+    def learn_fold(self, char: str, kind: int, spaced: bytes, chars: str, /) -> None: ...
+
     def collapse_spaces(self, data: bytes, /) -> bytes: ...
 
     def token_table(self, tokens: tuple[bytes, ...], /) -> bytes: ...
@@ -28,13 +33,21 @@ class Native(Protocol):
     def present_tokens(self, joined: bytes, table: bytes, tokens: tuple[bytes, ...], /) -> set[bytes]: ...
 
 
+VERSION = 2  # SPEEDUPS_VERSION in _speedups.c
+
+
 def load() -> Native | None:
     if os.environ.get("AGGREGATOR_PURE_PYTHON") or sys.byteorder != "little":
         return None
     try:
-        return cast(Native, importlib.import_module("aggregator._speedups"))
+        module = importlib.import_module("aggregator._speedups")
     except ImportError:
         return None
+    if getattr(module, "VERSION", None) != VERSION:
+        warnings.warn("aggregator/_speedups.c was built from other sources than these Python files: running "
+                      "without it (slower); `pip install -e .` rebuilds it", RuntimeWarning, stacklevel=2)
+        return None
+    return cast(Native, module)
 
 
 native = load()

@@ -59,7 +59,8 @@ def test_the_c_signature_defers_to_the_exact_path_and_takes_the_title_when_the_b
     assert_same([near.make_signature("", ORIGINAL * 40, None)], [near.reference_signature("", ORIGINAL * 40, None)])
 
 
-spaced = st.lists(st.sampled_from([b" ", b"  ", b"a", b"bc", b"\xc3\xa9", b"9", b"\t", b"\n"]), max_size=40).map(b"".join)
+pieces = st.sampled_from([b" ", b"  ", b"a", b"bc", b"\xc3\xa9", b"9", b"\t", b"\n"])
+spaced = st.lists(pieces, max_size=40).map(b"".join)
 
 
 @needs_native

@@ -107,6 +107,10 @@ def folded_runs(text: str) -> Folded:
     Cached because the normaliser (for the text hash) and the classifier (for topics) both need them for
     the same text, one right after the other.
     """
+    if speedups.native is not None:
+        found = _native_folded_runs(speedups.native, text)
+        if found is not None:
+            return found
     if text.isascii():
         return _folded(text.lower().encode("ascii").translate(_ASCII_SEPARATORS), frozenset())
     data = _utf8(text)
@@ -125,6 +129,26 @@ def folded_runs(text: str) -> Folded:
         others |= plan.chars
         data = data.replace(plan.encoded, plan.spaced)
     return _folded(data.translate(_ASCII_SEPARATORS), frozenset(others))
+
+
+_PLAN_SLOW, _PLAN_UNCHANGED, _PLAN_REPLACE = 1, 2, 3  # as in _speedups.c
+
+
+def _native_folded_runs(native: speedups.Native, text: str) -> Folded | None:
+    """`folded_runs` in C, from the `_char_fold` plans it is taught as characters turn up; None: the exact
+    path (a character that may join its neighbour, or beyond the BMP)."""
+    while True:
+        found = native.fold(text)
+        if not isinstance(found, list):
+            return None if found is None else Folded(*found)
+        for ch in found:  # characters met for the first time
+            plan = _char_fold(ch)
+            if plan is None:
+                native.learn_fold(ch, _PLAN_SLOW, b"", "")
+            elif plan is _UNCHANGED:
+                native.learn_fold(ch, _PLAN_UNCHANGED, b"", "")
+            else:
+                native.learn_fold(ch, _PLAN_REPLACE, plan.spaced, "".join(sorted(plan.chars)))
 
 
 def _folded(spaced: bytes, chars: frozenset[str]) -> Folded:
