@@ -49,20 +49,22 @@ CASES: dict[str, tuple[str, str, str | None]] = {
                      "rho sigma tau upsilon phi chi psi omega", None),
 }
 
-# sha256(to_bytes() + repr(band_keys)) of each case, computed before the numpy code was last optimised.
+# sha256 of to_bytes(), and of repr(band_keys), of each case. The signature bytes were pinned before the numpy
+# code was last optimised; the band keys are the first 20 of the 32 that databases written while BANDS was 32
+# hold (computed with that code), so their rows still match.
 GOLDEN = {
-    "original": "226b716ac669c9fb761deaa5fd805d99",
-    "original_en": "226b716ac669c9fb761deaa5fd805d99",
-    "other": "076e1b5d12894d801103dde94fb6e529",
-    "boilerplate": "cea27da9635769b8560b68699934c16f",
-    "short_body_with_title": "2ddacff3bad8fb5bceeb014d142a483f",
-    "chinese": "ad59f9d24963b8b50dcdaebc5ede96ab",
-    "chinese_no_language": "ad59f9d24963b8b50dcdaebc5ede96ab",
-    "japanese": "3b6b800b4e60f96e894593a6bbb67bd5",
-    "accents": "c04775591a9241c97891837ffaa008ea",
-    "combining": "5710c6d5c256780ad694c59d05f37c44",
-    "emoji_mixed": "74f71c1c525234f3e406aa908075a37f",
-    "few_shingles": "41b8feb502ed7c9b31cd691550139ae0",
+    "accents": ("cf0f4b3efd8fa54ca1ce2f04dff2b380", "8604cf25e8f00eefe64c21c02f9c8f72"),
+    "boilerplate": ("7d3f6500dba9c5b87e9217cc0bdd7e21", "a99b3bfdd57717c48b7950439573e99c"),
+    "chinese": ("1d70659462b322e7fa9aa0825046cc35", "fd4cb036aadaa303117efe6dcd38cfb2"),
+    "chinese_no_language": ("1d70659462b322e7fa9aa0825046cc35", "fd4cb036aadaa303117efe6dcd38cfb2"),
+    "combining": ("b1689dbb592a114c4b52ee30fe53c2f4", "6cd4cacacac03c08603c12994e64ef66"),
+    "emoji_mixed": ("3927918be3c08ca3cd7503a6de9b5185", "3394fd05cd32873fe42785a77d0e52c1"),
+    "few_shingles": ("d6b1babfa85639089bc5a708504eb197", "85c067a5b4e1be65b917186b1f06b357"),
+    "japanese": ("86652aa12f5fbbbd20b408b762faf938", "e6107dde8ead5d33d76fe9091fdd9910"),
+    "original": ("65fd93b94e720a3e0ae69dddac6cde16", "1e3a3a226f978d35fae654b53bc552ec"),
+    "original_en": ("65fd93b94e720a3e0ae69dddac6cde16", "1e3a3a226f978d35fae654b53bc552ec"),
+    "other": ("a8f9fa1767b511e1d374f50ad8582cdf", "53cfbf4759aef2e9e6cc81b4e9fb077c"),
+    "short_body_with_title": ("a8e78b6bffb0864dcf95ddfa1b8cc71e", "b62cd2c80ca7674796fc9a8cd34cffeb"),
 }
 
 # sha256 of the little-endian token hashes, and the count of one-character tokens.
@@ -73,8 +75,9 @@ GOLDEN_TOKENS = [
 ]
 
 
-def digest(sig: Signature) -> str:
-    return hashlib.sha256(sig.to_bytes() + repr(band_keys(sig)).encode()).hexdigest()[:32]
+def digest(sig: Signature) -> tuple[str, str]:
+    return (hashlib.sha256(sig.to_bytes()).hexdigest()[:32],
+            hashlib.sha256(repr(band_keys(sig)).encode()).hexdigest()[:32])
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -208,7 +211,8 @@ def test_reference_matches_the_golden_cases() -> None:
         ref = ref_signature(*case)
         assert ref is not None
         blob, keys = ref
-        assert hashlib.sha256(blob + repr(keys).encode()).hexdigest()[:32] == GOLDEN[name], name
+        assert (hashlib.sha256(blob).hexdigest()[:32], hashlib.sha256(repr(keys).encode()).hexdigest()[:32]) \
+            == GOLDEN[name], name
 
 
 @settings(max_examples=300, deadline=None)

@@ -305,7 +305,7 @@ def test_rows_past_the_memory_cap_are_merged_mid_run_and_copies_still_found(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import aggregator.store.sql as sql
 
-    monkeypatch.setattr(sql, "_RECENT_BANDS", 10)  # a record has up to 32 band rows: every batch goes over
+    monkeypatch.setattr(sql, "_RECENT_BANDS", 10)  # a record has up to 20 band rows: every batch goes over
     store = open_store(f"sqlite:///{tmp_path / 'a.db'}", Settings())
     store.ingest("a", [make_article(7)], NOW)
     with sqlite3.connect(tmp_path / "a.db") as db:
