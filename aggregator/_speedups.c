@@ -16,6 +16,12 @@
  *       the non-ASCII characters of the folded text. Per character, from plans that words.py computes the
  *       first time a character is met (fold returns the list of such characters; the caller teaches them
  *       with learn_fold and asks again). None: the text needs words.py's exact path.
+ *   xml_clean(text) -> bool
+ *       normalise/html.py: whether `text` holds none of the characters XML 1.0 forbids.
+ *   html_to_text(markup, block_tags) -> str | None
+ *       normalise/html.py `html_to_text` on sanitised HTML: tags out (block tags separate words), the
+ *       entities nh3 writes decoded, whitespace collapsed. None for any other entity (the caller then
+ *       runs the reference, which knows all of HTML's).
  *   token_table(tokens) -> bytes, present_tokens(joined, table, tokens) -> set
  *       classify.py: which of the keywords' words occur among the space-separated runs of `joined`,
  *       without building a bytes object per run.
@@ -31,7 +37,7 @@
 #define COMPLEX_FLAG (1ULL << 33)
 #define CODE_MASK (CHAR_FLAG - 1)
 #define MAX_BANDS 4096
-#define SPEEDUPS_VERSION 2 /* speedups.VERSION: raise both when a function or its arguments change */
+#define SPEEDUPS_VERSION 3 /* speedups.VERSION: raise both when a function or its arguments change */
 
 static uint64_t codes_table[BMP];   /* shingles.py `_codes_table` */
 static uint8_t content_table[BMP];  /* shingles.py `_content_table`: 1 when a token is not a stopword */
@@ -755,11 +761,136 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ sanitised HTML */
+static inline int xml_forbidden(Py_UCS4 c)
+{
+    return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || (c >= 0xD800 && c < 0xE000) || c == 0xFFFE
+           || c == 0xFFFF;
+}
+
+static PyObject *xml_clean(PyObject *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "xml_clean takes a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (xml_forbidden(PyUnicode_READ(kind, data, i)))
+            Py_RETURN_FALSE;
+    Py_RETURN_TRUE;
+}
+
+/* Whether markup[start:end) (a tag's name, lower case as nh3 writes it) is one of `block_tags`. */
+static int is_block_tag(PyObject *block_tags, int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
+{
+    char name[16];
+    if (end - start < 1 || end - start >= (Py_ssize_t)sizeof name)
+        return 0;
+    for (Py_ssize_t i = start; i < end; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c >= 128)
+            return 0;
+        name[i - start] = (char)c;
+    }
+    name[end - start] = 0;
+    PyObject *key = PyUnicode_FromStringAndSize(name, end - start);
+    if (key == NULL)
+        return -1;
+    int found = PySet_Contains(block_tags, key);
+    Py_DECREF(key);
+    return found;
+}
+
+static PyObject *html_to_text(PyObject *self, PyObject *args)
+{
+    PyObject *markup, *block_tags;
+    if (!PyArg_ParseTuple(args, "UO!", &markup, &PyFrozenSet_Type, &block_tags))
+        return NULL;
+    int kind = PyUnicode_KIND(markup);
+    const void *data = PyUnicode_DATA(markup);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(markup);
+    Py_UCS4 *out = PyMem_Malloc(sizeof(Py_UCS4) * (size_t)(n + 1));
+    if (out == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t size = 0;
+    int space = 0; /* a separator since the last character written */
+    PyObject *result = NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == '<') {
+            Py_ssize_t close = i + 1;
+            Py_UCS4 d = 0;
+            while (close < n && (d = PyUnicode_READ(kind, data, close)) != '>' && d != '<')
+                close++;
+            if (d == '<') { /* "<" inside a tag: not what nh3 writes, the reference decides */
+                result = Py_NewRef(Py_None);
+                goto done;
+            }
+            if (close < n) { /* a tag: `<[^>]*>` */
+                Py_ssize_t start = i + 1 < close && PyUnicode_READ(kind, data, i + 1) == '/' ? i + 2 : i + 1;
+                Py_ssize_t end = start;
+                while (end < close) {
+                    Py_UCS4 d = PyUnicode_READ(kind, data, end);
+                    if (d == '/' || Py_UNICODE_ISSPACE(d))
+                        break;
+                    end++;
+                }
+                int block = is_block_tag(block_tags, kind, data, start, end);
+                if (block < 0)
+                    goto done;
+                space |= block;
+                i = close;
+                continue;
+            }
+        } else if (c == '&') {
+            static const struct { const char *name; Py_UCS4 value; } entities[] = {
+                {"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'}, {"quot;", '"'}, {"#39;", '\''}, {"nbsp;", 0xA0},
+            };
+            int matched = 0;
+            for (size_t e = 0; e < sizeof entities / sizeof entities[0] && !matched; e++) {
+                const char *name = entities[e].name;
+                Py_ssize_t length = (Py_ssize_t)strlen(name);
+                if (i + 1 + length > n)
+                    continue;
+                Py_ssize_t k = 0;
+                while (k < length && PyUnicode_READ(kind, data, i + 1 + k) == (Py_UCS4)(unsigned char)name[k])
+                    k++;
+                if (k == length) {
+                    c = entities[e].value;
+                    i += length;
+                    matched = 1;
+                }
+            }
+            if (!matched) { /* another entity, or a bare "&": the reference decides */
+                result = Py_NewRef(Py_None);
+                goto done;
+            }
+        }
+        if (Py_UNICODE_ISSPACE(c)) {
+            space = 1;
+            continue;
+        }
+        if (space && size > 0)
+            out[size++] = ' ';
+        space = 0;
+        out[size++] = c;
+    }
+    result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, size);
+done:
+    PyMem_Free(out);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"init", init, METH_VARARGS, "Set the tables `signature` reads (from dedupe/shingles.py and near.py)."},
     {"signature", signature, METH_VARARGS, "near.make_signature, bit for bit: (size, bins, keys), None or NotImplemented."},
     {"fold", fold, METH_O, "words.folded_runs: (joined, chars), None (the exact path) or the characters to learn."},
     {"learn_fold", learn_fold, METH_VARARGS, "How one non-ASCII character folds (words._char_fold)."},
+    {"xml_clean", xml_clean, METH_O, "Whether the text holds no character that XML 1.0 forbids."},
+    {"html_to_text", html_to_text, METH_VARARGS, "html.html_to_text of sanitised HTML, or None (another entity)."},
     {"collapse_spaces", collapse_spaces, METH_O, "b' '.join(data.split()) for data spaced with b' ' only."},
     {"token_table", token_table, METH_O, "A lookup table for present_tokens."},
     {"present_tokens", present_tokens, METH_VARARGS, "The tokens that are runs of `joined`."},

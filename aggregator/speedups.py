@@ -28,12 +28,16 @@ class Native(Protocol):
 
     def collapse_spaces(self, data: bytes, /) -> bytes: ...
 
+    def xml_clean(self, text: str, /) -> bool: ...
+
+    def html_to_text(self, markup: str, block_tags: frozenset[str], /) -> str | None: ...
+
     def token_table(self, tokens: tuple[bytes, ...], /) -> bytes: ...
 
     def present_tokens(self, joined: bytes, table: bytes, tokens: tuple[bytes, ...], /) -> set[bytes]: ...
 
 
-VERSION = 2  # SPEEDUPS_VERSION in _speedups.c
+VERSION = 3  # SPEEDUPS_VERSION in _speedups.c
 
 
 def load() -> Native | None:

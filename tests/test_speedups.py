@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from aggregator import speedups
 from aggregator.classify import Classifier
 from aggregator.dedupe import near
-from aggregator.normalise import words
+from aggregator.normalise import html, words
 from aggregator.records import Topic
 from tests.dedupe.test_make_signatures import assert_same, record
 from tests.dedupe.test_near import ORIGINAL
@@ -107,3 +107,43 @@ def test_topics_are_the_same_without_c(monkeypatch: pytest.MonkeyPatch) -> None:
     _pure(monkeypatch)
     assert [Classifier(topics).classify(article(title, text), SRC) for title, text in texts] == fast
     assert fast[0] == ("ai", "iot") and fast[1] == ("ai",) and fast[2] == ("ai",) and fast[3] == ()
+
+
+_TAGS = ["<p>", "</p>", "<br>", "<br/>", "<br />", "<b>", "</b>", "<a href=\"http://x/?a=1&amp;b=2\">", "</a>",
+         "<h2>", "</h2>", "<pre>", "<prefix>", "<thead>", "<th scope=\"col\">", "<td/>", "<span title=\"a>b\">",
+         "</ p>", "<img src=\"x.png\" alt=\"\">", "<figcaption>", "<P>", "<x <p>", "<", ">"]
+_ENTITIES = ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&nbsp;", "&eacute;", "&amp", "&#x41;", "& ", "&lt;p&gt;"]
+_TEXT = ["fair", "Messe", "展会", " ", "  ", "\n", "\t", "\u00a0", "\u3000", "\u2009", "é", "\u00ad", "x"]
+_ODD = {"<x <p>", "<", "&eacute;", "&amp", "&#x41;", "& "}  # what the C leaves to the reference
+markup = st.lists(st.sampled_from(_TAGS + _ENTITIES + _TEXT), max_size=40).map("".join)
+nh3_like = st.lists(st.sampled_from([p for p in _TAGS + _ENTITIES + _TEXT if p not in _ODD]), max_size=40).map("".join)
+
+
+@needs_native
+@settings(max_examples=500)
+@given(nh3_like)
+def test_html_to_text_is_the_reference_in_c(value: str) -> None:
+    assert native is not None
+    assert native.html_to_text(value, html._BLOCK_TAG_NAMES) == html.reference_html_to_text(value)
+
+
+@needs_native
+@given(markup)
+def test_html_to_text_is_the_reference(value: str) -> None:
+    assert html.html_to_text(value) == html.reference_html_to_text(value)
+
+
+@needs_native
+def test_html_to_text_leaves_what_it_does_not_know_to_the_reference() -> None:
+    assert native is not None
+    assert native.html_to_text("caf&eacute;", html._BLOCK_TAG_NAMES) is None
+    assert native.html_to_text("<x <p>y", html._BLOCK_TAG_NAMES) is None
+    assert html.html_to_text("<p>caf&eacute;</p><p>bar</p>") == "café bar"
+    assert native.html_to_text("<p>A&amp;B</p><li>x<b>y</b></li>", html._BLOCK_TAG_NAMES) == "A&B xy"
+
+
+@needs_native
+@given(st.text(alphabet="ab \t\n\r\x00\x08\x0b\x1f\ud800\ufffe\uffff\u00e9\U0001f680", max_size=30))
+def test_xml_clean_finds_what_the_regular_expression_finds(value: str) -> None:
+    assert native is not None
+    assert native.xml_clean(value) == (html._XML_FORBIDDEN.search(value) is None)

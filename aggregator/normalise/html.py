@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import nh3
 
+from aggregator import speedups
+
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del", "div",
     "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins",
@@ -41,10 +43,11 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 _LOOKS_LIKE_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>|<!--|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+\d*);")
 _HAS_TAG = re.compile(r"</?[a-zA-Z]")
 # Tags that separate words. Lowercase only: it runs on nh3 output, which is normalised (and faster so).
-_BLOCK_TAG = re.compile(
-    r"</?(?:br|hr|img|p|div|li|ul|ol|dl|dt|dd|h[1-6]|blockquote|pre|table|thead|tbody|tfoot|tr|td|th"
-    r"|caption|figure|figcaption)(?:[\s/][^>]*)?>"
-)
+_BLOCK_TAG_NAMES = frozenset({
+    "br", "hr", "img", "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
+    "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "figure", "figcaption",
+})
+_BLOCK_TAG = re.compile(rf"</?(?:{'|'.join(sorted(_BLOCK_TAG_NAMES))})(?:[\s/][^>]*)?>")
 _BLOCK_TAG_ANY_CASE = re.compile(_BLOCK_TAG.pattern, re.IGNORECASE)
 # A block tag, with the block tags and whitespace right after it: one space in the text is all they make,
 # so the text usually comes out with single spaces already (see `_single_spaced`).
@@ -56,6 +59,8 @@ _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 def strip_xml_forbidden(value: str) -> str:
     """Drop characters XML 1.0 cannot carry; one of them would make the published feed unparsable."""
+    if speedups.native is not None:
+        return value if speedups.native.xml_clean(value) else _XML_FORBIDDEN.sub("", value)
     if value.isprintable() or value.replace("\n", "").replace("\t", "").replace("\r", "").isprintable():
         return value  # fast path: isprintable() is False for every forbidden character
     return _XML_FORBIDDEN.sub("", value)
@@ -97,6 +102,15 @@ def html_to_text(markup: str) -> str:
     """Readable plain text of (sanitised) HTML: block elements separate words, inline ones do not."""
     if not markup:
         return ""
+    if speedups.native is not None:
+        text = speedups.native.html_to_text(markup, _BLOCK_TAG_NAMES)
+        if text is not None:
+            return text
+    return reference_html_to_text(markup)
+
+
+def reference_html_to_text(markup: str) -> str:
+    """`html_to_text` by regular expressions and `html.unescape`: what the C copy must give."""
     if "<" in markup:
         markup = _BLOCK_TAGS.sub(" ", markup)
         markup = _ANY_TAG.sub("", markup)
