@@ -783,25 +783,67 @@ static PyObject *xml_clean(PyObject *self, PyObject *text)
     Py_RETURN_TRUE;
 }
 
-/* Whether markup[start:end) (a tag's name, lower case as nh3 writes it) is one of `block_tags`. */
-static int is_block_tag(PyObject *block_tags, int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
+/* The block tag names, from the frozenset html.py passes (kept while it passes the same object). */
+#define MAX_BLOCK_TAGS 64
+#define MAX_TAG_NAME 16
+static PyObject *block_tags_seen = NULL;
+static char block_names[MAX_BLOCK_TAGS][MAX_TAG_NAME];
+static int block_count = 0;
+
+static int learn_block_tags(PyObject *block_tags)
 {
-    char name[16];
-    if (end - start < 1 || end - start >= (Py_ssize_t)sizeof name)
+    if (block_tags == block_tags_seen)
         return 0;
-    for (Py_ssize_t i = start; i < end; i++) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (c >= 128)
-            return 0;
-        name[i - start] = (char)c;
-    }
-    name[end - start] = 0;
-    PyObject *key = PyUnicode_FromStringAndSize(name, end - start);
-    if (key == NULL)
+    if (PySet_GET_SIZE(block_tags) > MAX_BLOCK_TAGS) {
+        PyErr_SetString(PyExc_ValueError, "too many block tags");
         return -1;
-    int found = PySet_Contains(block_tags, key);
-    Py_DECREF(key);
-    return found;
+    }
+    PyObject *iterator = PyObject_GetIter(block_tags), *item;
+    if (iterator == NULL)
+        return -1;
+    int count = 0;
+    while ((item = PyIter_Next(iterator)) != NULL) {
+        Py_ssize_t length;
+        const char *name = PyUnicode_Check(item) ? PyUnicode_AsUTF8AndSize(item, &length) : NULL;
+        if (name == NULL || length < 1 || length >= MAX_TAG_NAME) {
+            Py_DECREF(item);
+            Py_DECREF(iterator);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "block tags: short str names");
+            return -1;
+        }
+        memcpy(block_names[count], name, (size_t)length + 1);
+        count++;
+        Py_DECREF(item);
+    }
+    Py_DECREF(iterator);
+    if (PyErr_Occurred())
+        return -1;
+    block_count = count;
+    Py_XSETREF(block_tags_seen, Py_NewRef(block_tags));
+    return 0;
+}
+
+/* Whether chars[start:end) (a tag's name, lower case as nh3 writes it) is a block tag. */
+static int is_block_tag(const Py_UCS4 *chars, Py_ssize_t start, Py_ssize_t end)
+{
+    Py_ssize_t length = end - start;
+    if (length < 1 || length >= MAX_TAG_NAME)
+        return 0;
+    for (int t = 0; t < block_count; t++) {
+        const char *name = block_names[t];
+        Py_ssize_t k = 0;
+        while (k < length && name[k] && (Py_UCS4)(unsigned char)name[k] == chars[start + k])
+            k++;
+        if (k == length && name[k] == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static inline int is_space(Py_UCS4 c)
+{
+    return c < 128 ? (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1C && c <= 0x1F)) : Py_UNICODE_ISSPACE(c);
 }
 
 static PyObject *html_to_text(PyObject *self, PyObject *args)
@@ -809,54 +851,53 @@ static PyObject *html_to_text(PyObject *self, PyObject *args)
     PyObject *markup, *block_tags;
     if (!PyArg_ParseTuple(args, "UO!", &markup, &PyFrozenSet_Type, &block_tags))
         return NULL;
-    int kind = PyUnicode_KIND(markup);
-    const void *data = PyUnicode_DATA(markup);
+    if (learn_block_tags(block_tags) < 0)
+        return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(markup);
+    Py_UCS4 *in = PyUnicode_AsUCS4Copy(markup); /* one fixed-width array, whatever the string's kind */
+    if (in == NULL)
+        return NULL;
     Py_UCS4 *out = PyMem_Malloc(sizeof(Py_UCS4) * (size_t)(n + 1));
-    if (out == NULL)
+    if (out == NULL) {
+        PyMem_Free(in);
         return PyErr_NoMemory();
+    }
     Py_ssize_t size = 0;
     int space = 0; /* a separator since the last character written */
     PyObject *result = NULL;
+    static const struct {
+        const char *name;
+        Py_UCS4 value;
+    } entities[] = {
+        {"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'}, {"quot;", '"'}, {"#39;", '\''}, {"nbsp;", 0xA0},
+    };
     for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        Py_UCS4 c = in[i];
         if (c == '<') {
             Py_ssize_t close = i + 1;
-            Py_UCS4 d = 0;
-            while (close < n && (d = PyUnicode_READ(kind, data, close)) != '>' && d != '<')
+            while (close < n && in[close] != '>' && in[close] != '<')
                 close++;
-            if (d == '<') { /* "<" inside a tag: not what nh3 writes, the reference decides */
+            if (close < n && in[close] == '<') { /* "<" inside a tag: not what nh3 writes, the reference decides */
                 result = Py_NewRef(Py_None);
                 goto done;
             }
             if (close < n) { /* a tag: `<[^>]*>` */
-                Py_ssize_t start = i + 1 < close && PyUnicode_READ(kind, data, i + 1) == '/' ? i + 2 : i + 1;
+                Py_ssize_t start = i + 1 < close && in[i + 1] == '/' ? i + 2 : i + 1;
                 Py_ssize_t end = start;
-                while (end < close) {
-                    Py_UCS4 d = PyUnicode_READ(kind, data, end);
-                    if (d == '/' || Py_UNICODE_ISSPACE(d))
-                        break;
+                while (end < close && in[end] != '/' && !is_space(in[end]))
                     end++;
-                }
-                int block = is_block_tag(block_tags, kind, data, start, end);
-                if (block < 0)
-                    goto done;
-                space |= block;
+                space |= is_block_tag(in, start, end);
                 i = close;
                 continue;
             }
         } else if (c == '&') {
-            static const struct { const char *name; Py_UCS4 value; } entities[] = {
-                {"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'}, {"quot;", '"'}, {"#39;", '\''}, {"nbsp;", 0xA0},
-            };
             int matched = 0;
             for (size_t e = 0; e < sizeof entities / sizeof entities[0] && !matched; e++) {
                 const char *name = entities[e].name;
-                Py_ssize_t length = (Py_ssize_t)strlen(name);
+                Py_ssize_t length = (Py_ssize_t)strlen(name), k = 0;
                 if (i + 1 + length > n)
                     continue;
-                Py_ssize_t k = 0;
-                while (k < length && PyUnicode_READ(kind, data, i + 1 + k) == (Py_UCS4)(unsigned char)name[k])
+                while (k < length && in[i + 1 + k] == (Py_UCS4)(unsigned char)name[k])
                     k++;
                 if (k == length) {
                     c = entities[e].value;
@@ -869,7 +910,7 @@ static PyObject *html_to_text(PyObject *self, PyObject *args)
                 goto done;
             }
         }
-        if (Py_UNICODE_ISSPACE(c)) {
+        if (is_space(c)) {
             space = 1;
             continue;
         }
@@ -880,6 +921,7 @@ static PyObject *html_to_text(PyObject *self, PyObject *args)
     }
     result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, size);
 done:
+    PyMem_Free(in);
     PyMem_Free(out);
     return result;
 }
