@@ -528,7 +528,7 @@ static void init_ascii_map(void)
 
 static PyObject *learn_fold(PyObject *self, PyObject *args)
 {
-    Py_UCS4 ch;
+    int ch; /* "C" stores an int */
     int kind;
     const char *spaced;
     Py_ssize_t length;

@@ -147,3 +147,25 @@ def test_html_to_text_leaves_what_it_does_not_know_to_the_reference() -> None:
 def test_xml_clean_finds_what_the_regular_expression_finds(value: str) -> None:
     assert native is not None
     assert native.xml_clean(value) == (html._XML_FORBIDDEN.search(value) is None)
+
+
+@needs_native
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.text())
+def test_any_text_gives_the_references_answers(title: str, text: str) -> None:
+    """Whole Unicode, lone surrogates and astral characters included: the C defers or agrees, never crashes."""
+    words.folded_runs.cache_clear()
+    fast = words.folded_runs(text)
+    with pytest.MonkeyPatch.context() as mp:
+        _pure(mp)
+        assert words.folded_runs(text) == fast
+    words.folded_runs.cache_clear()
+    assert html.html_to_text(text) == html.reference_html_to_text(text)
+    assert html.strip_xml_forbidden(text) == html._XML_FORBIDDEN.sub("", text)
+    try:
+        expected = near.reference_signature(title, text, None)
+    except UnicodeEncodeError:  # a lone surrogate: the reference refuses it, and so must the C path
+        with pytest.raises(UnicodeEncodeError):
+            near.make_signature(title, text, None)
+        return
+    assert_same([near.make_signature(title, text, None)], [expected])
