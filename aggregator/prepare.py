@@ -153,6 +153,10 @@ class CpuPool:
                 methods = multiprocessing.get_all_start_methods()
                 # fork: the children inherit the loaded modules, so they start in milliseconds
                 context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+                if context.get_start_method() == "fork":  # and numpy and the signature tables, built once
+                    from aggregator.dedupe.near import load_tables
+
+                    load_tables()
                 self._executor = ProcessPoolExecutor(self._processes, mp_context=context,
                                                      initializer=_init_worker, initargs=(self._topics,))
             return self._executor

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import hashlib
 import os
 import pickle
 import shutil
@@ -84,7 +85,7 @@ def workers(config: Config, farm: Path) -> None:
 
 def prepared_records(config: Config, farm: Path) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
     """(source id, articles, signatures) of every feed, prepared once and cached (in worker processes)."""
-    cache = run.WORK / f"where-prepared-{farm.name}.pickle"
+    cache = run.WORK / f"where-prepared-{farm.name}-{_code_digest()}.pickle"
     if cache.exists():
         with cache.open("rb") as f:
             cached: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = pickle.load(f)
@@ -105,9 +106,20 @@ def prepared_records(config: Config, farm: Path) -> list[tuple[str, tuple[Any, .
             out = list(threads.map(one, config.sources))
     finally:
         pool.close()
+    for stale in run.WORK.glob(f"where-prepared-{farm.name}*.pickle"):  # prepared by other code
+        stale.unlink()
     with cache.open("wb") as f:
         pickle.dump(out, f, protocol=pickle.HIGHEST_PROTOCOL)
     return out
+
+
+def _code_digest() -> str:
+    """Of the package's sources: records prepared by other code are not replayed (their signatures may differ)."""
+    digest = hashlib.sha1()
+    package = HERE.parent / "aggregator"
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.c")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def store(config: Config, farm: Path) -> None:

@@ -187,6 +187,15 @@ def make_signatures(items: Sequence[tuple[str, str, str | None]]) -> list[Signat
     return cast(list[Signature | None], out)
 
 
+def load_tables() -> None:
+    """Build the signature's tables now (and set the C up with them): a parent that forks worker processes
+    calls this first, so they share the tables and numpy instead of each building them (~0.15 s of CPU)."""
+    _codes_table()
+    _content_table()
+    _probes(PERMUTATIONS)
+    _speedups()
+
+
 @cache
 def _speedups() -> Any:
     """The C signature, set up with the tables of the reference below; None when it is not built."""
