@@ -859,15 +859,16 @@ class SqlStore:
         """
         ids = list(updated_at)
         members: dict[str, list[tuple[Any, ...]]] = {}
-        old: dict[str, tuple[set[str], int]] = {}
+        old: dict[str, tuple[set[str], int, int | None]] = {}
         for chunk in _chunks(ids):
             marks = self._in(len(chunk))
             for r in self._exec(f"SELECT story_id, uid, published, topics, priority FROM articles "
                                 f"WHERE story_id IN ({marks})", chunk).fetchall():
                 members.setdefault(r[0], []).append(r[1:])
-            for story_id, topics, updated in self._exec(
-                    f"SELECT story_id, topics, updated FROM stories WHERE story_id IN ({marks})", chunk).fetchall():
-                old[story_id] = (set(_split_topics(topics)), updated)
+            for story_id, topics, updated, published in self._exec(
+                    f"SELECT story_id, topics, updated, published FROM stories WHERE story_id IN ({marks})",
+                    chunk).fetchall():
+                old[story_id] = (set(_split_topics(topics)), updated, published)
         story_rows = []
         deleted: list[tuple[str, str]] = []
         topic_rows: list[tuple[str, str, int]] = []
@@ -877,12 +878,14 @@ class SqlStore:
                 continue
             primary = min(rows, key=lambda r: (-r[3], r[1], r[0]))
             topics = sorted({t for r in rows for t in _split_topics(r[2])})
-            old_topics, old_updated = old.get(story_id, (set(), 0))
+            old_topics, old_updated, old_published = old.get(story_id, (set(), 0, None))
             updated = max(updated_at[story_id], old_updated, primary[1])
             story_rows.append((story_id, primary[0], primary[1], updated, ",".join(topics), created))
-            # by primary key (topic, story_id): a DELETE on story_id alone would scan the whole table
-            deleted.extend((t, story_id) for t in old_topics)
-            topic_rows.extend((t, story_id, primary[1]) for t in topics)
+            # by primary key (topic, story_id): a DELETE on story_id alone would scan the whole table. A row
+            # whose topic stays and whose date is unchanged stays as it is (most copies that join a story).
+            kept = old_topics.intersection(topics) if primary[1] == old_published else set()
+            deleted.extend((t, story_id) for t in old_topics - kept)
+            topic_rows.extend((t, story_id, primary[1]) for t in topics if t not in kept)
             touched.update(topics)
             touched.update(old_topics)
         self._many(

@@ -112,6 +112,24 @@ def test_near_duplicate_from_another_source_joins_the_story(store: SqlStore) -> 
     assert stories[0].primary.source_id == "a"  # the earliest published copy
 
 
+def test_a_joining_copy_adds_its_topics_and_an_earlier_copy_moves_the_story_in_its_feeds(store: SqlStore) -> None:
+    """The story's topic rows follow its members: a copy with another topic puts the story in that feed too,
+    and a copy published earlier (the new primary) moves it to that date in every feed it is in."""
+    copy_text = "SHENZHEN, June 3 (Wire) -- " + body(7) + " Reporting by the wire desk."
+    store.ingest("a", [make_article(7)], NOW)
+    store.ingest("older", [make_article(50, "older", title="Older story", topics=("iot",))], NOW)
+    store.ingest("b", [make_article(7, "b", title="Wire copy", text=copy_text, topics=("ai",), hours=-2)], NOW)
+    (ai,) = store.stories_for_feed("ai", 10)
+    iot = store.stories_for_feed("iot", 10)
+    assert iot[0].story_id == ai.story_id and ai.primary.source_id == "a"  # the newer of the two
+    store.ingest("c", [make_article(7, "c", title="Early copy", text=copy_text + " Extra.", topics=(), hours=60)], NOW)
+    (ai,) = store.stories_for_feed("ai", 10)
+    assert ai.primary.source_id == "c" and {m.source_id for m in ai.members} == {"a", "b", "c"}
+    iot = store.stories_for_feed("iot", 10)
+    assert [v.story_id for v in iot] == [iot[0].story_id, ai.story_id]  # now dated before the older story
+    assert iot[0].primary.title == "Older story"
+
+
 def test_different_stories_stay_apart(store: SqlStore) -> None:
     store.ingest("a", [make_article(1)], NOW)
     other = ("A robotics company from Munich won the innovation award for a gripper that learns new parts "
