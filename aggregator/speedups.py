@@ -41,6 +41,7 @@ VERSION = 3  # SPEEDUPS_VERSION in _speedups.c
 
 
 def load() -> Native | None:
+    """The C module when it is built, built from these sources, and wanted; None sends callers to Python."""
     if os.environ.get("AGGREGATOR_PURE_PYTHON") or sys.byteorder != "little":
         return None
     try:
