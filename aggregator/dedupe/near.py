@@ -46,7 +46,8 @@ PERMUTATIONS = 256  # bins of the one-permutation MinHash; a power of two
 # 1-(1-s**2)**BANDS: 0.85 at the 0.30 threshold, 0.97 at 0.40, 0.997 at 0.50. It was 32 (0.95 at 0.30), but
 # the band rows are most of the store's dedupe work (a first poll: -9% wall at 20 bands) and both labelled
 # sets keep every copy down to 12 bands (their closest true pair is at 0.52: tests/dedupe/*_gate.py). The
-# keys are those of the first 20 of the 32 bands, so rows stored before still match.
+# keys are those of the first 20 of the 32 bands, so rows stored before still match (store migration 7 drops
+# the rows of the other 12, found with `band_of_keys`).
 BANDS = 20
 ROWS = 2  # bins per band (<= 3): a pair with Jaccard s is a candidate with probability 1-(1-s**2)**BANDS
 WORD_SHINGLE = 3  # words per shingle for space-separated scripts
@@ -398,6 +399,38 @@ def _band_keys(hashes: npt.NDArray[np.uint16]) -> I64:
     keys = mix64_in_place(acc)
     keys >>= _ONE
     return _read_only(keys.view(np.int64))
+
+
+# splitmix64's finaliser undone (see `mix64_in_place`): its multipliers' inverses modulo 2**64
+_UNMIX1 = u64(pow(0xBF58476D1CE4E5B9, -1, 1 << 64))
+_UNMIX2 = u64(pow(0x94D049BB133111EB, -1, 1 << 64))
+
+
+def _unmixed(z: U64) -> U64:
+    z = z ^ (z >> u64(31)) ^ (z >> u64(62))
+    z *= _UNMIX2
+    z = z ^ (z >> u64(27)) ^ (z >> u64(54))
+    z *= _UNMIX1
+    z = z ^ (z >> u64(30)) ^ (z >> u64(60))
+    z -= u64(0x9E3779B97F4A7C15)
+    return z
+
+
+def band_of_keys(keys: I64) -> I64:
+    """The band each LSH key was made for (-1 when that cannot be told), read back from the key itself.
+
+    A key is mix64(rows' bits | band << 48) >> 1, and mix64 is a bijection: of the two words the key may
+    have come from, the one whose bits between the rows and the band are all 0 is it (the other one has them
+    0 once in 65,536). Lets a migration find the rows of bands that look-ups no longer probe.
+    """
+    shifted = keys.astype(np.uint64) << _ONE
+    found = np.full(len(keys), -1, dtype=np.int64)
+    middle = u64(((1 << 48) - 1) ^ ((1 << (16 * ROWS)) - 1))  # between the rows' bits and the band
+    candidates = [_unmixed(shifted), _unmixed(shifted | _ONE)]
+    valid = [(c & middle) == 0 for c in candidates]
+    for mine, other, word in ((valid[0], valid[1], candidates[0]), (valid[1], valid[0], candidates[1])):
+        found = np.where(mine & ~other, (word >> u64(48)).astype(np.int64), found)
+    return found
 
 
 def band_keys(sig: Signature) -> list[int]:

@@ -291,6 +291,26 @@ class SqlStore:
             self._many("INSERT INTO bands (band_key, published, ref) VALUES (?, ?, ?) "
                        "ON CONFLICT (band_key, published, ref) DO NOTHING", band_rows)
 
+    def copy_rows_of_probed_bands(self) -> None:
+        """Migration 7: `bands` into `bands_probed` without the rows of bands look-ups no longer probe (a key
+        whose band cannot be told is kept), one period at a time so memory holds one period's rows."""
+        import numpy as np
+
+        dedupe = _dedupe()
+        low, high = self._exec("SELECT MIN(period), MAX(period) FROM bands").fetchone()
+        for period in range(int(low), int(high) + 1) if low is not None else ():
+            rows = np.array(self._exec("SELECT period, band_key, published, ref FROM bands WHERE period = ? "
+                                       "ORDER BY band_key, published, ref", (period,)).fetchall(),
+                            dtype=np.int64).reshape(-1, 4)
+            self._many("INSERT INTO bands_probed (period, band_key, published, ref) VALUES (?, ?, ?, ?)",
+                       rows[dedupe.band_of_keys(rows[:, 1]) < dedupe.BANDS].tolist())
+        blobs = [decode_rows(bytes(blob)) for (blob,) in self._exec("SELECT rows FROM pending_bands").fetchall()]
+        if blobs:
+            self._exec("DELETE FROM pending_bands")
+            for rows in blobs:  # (band_key, published, ref) triples
+                kept = rows[dedupe.band_of_keys(rows[:, 0]) < dedupe.BANDS]
+                self._exec("INSERT INTO pending_bands (rows) VALUES (?)", (kept.astype("<i8").tobytes(),))
+
     def close(self) -> None:
         with self._lock:
             self.merge_pending_bands()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -218,3 +219,16 @@ def test_signatures_are_fast_enough_for_ingest() -> None:
         band_keys(sig(t))
     per_record = (time.perf_counter() - start) / len(texts)
     assert per_record < 1e-3, f"{per_record * 1e6:.0f} us per signature"
+
+
+@given(st.lists(st.integers(0, 0xFFFF), min_size=2 * near.ROWS, max_size=2 * near.ROWS), st.integers(0, 63))
+def test_a_band_key_tells_which_band_it_was_made_for(bins: list[int], band: int) -> None:
+    """What lets migration 7 find the rows of bands no longer probed (it had 32, now near.BANDS)."""
+    word = sum(b << (16 * r) for r, b in enumerate(bins[: near.ROWS])) | band << 48
+    key = near.mix64(np.array([word], dtype=np.uint64)) >> np.uint64(1)
+    assert near.band_of_keys(key.view(np.int64)).tolist() == [band]
+
+
+def test_keys_that_no_band_made_are_mostly_unreadable() -> None:
+    keys = np.random.default_rng(5).integers(0, 2**63, 10_000, dtype=np.int64)
+    assert (near.band_of_keys(keys) == -1).mean() > 0.999

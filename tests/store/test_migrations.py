@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from aggregator import dedupe
@@ -98,3 +99,52 @@ def test_lsh_rows_move_into_the_index_by_period_with_their_dates_floored(
     store._conn.commit()
     store.close()
     assert [tuple(r) for r in migrated] == [(d // BAND_PERIOD, k, d, i) for k, d, i in rows]
+
+
+def _keys_of_32_bands(sig: dedupe.Signature) -> list[int]:
+    """The band keys a record had while it had 32 bands (the first 20 are today's)."""
+    from aggregator.dedupe.shingles import mix64
+
+    bins = sig.hashes.astype(np.uint64)
+    words = bins[0:64:2] | (bins[1:64:2] << np.uint64(16)) | (np.arange(32, dtype=np.uint64) << np.uint64(48))
+    keys: list[int] = (mix64(words) >> np.uint64(1)).view(np.int64).tolist()
+    return keys
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_rows_of_bands_no_longer_probed_are_dropped_and_copies_are_still_caught(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Migration 7: a database written while a record had 32 LSH bands keeps only the rows of the 20 probed
+    now, in `bands` and in the rows a killed run left in `pending_bands`; keys it cannot read are kept."""
+    url = f"sqlite:///{tmp_path / 'v6.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    old = make_article(7, "a")
+    sig = dedupe.make_signature(old.title, old.text, old.language)
+    assert sig is not None
+    store = open_store(url, Settings())
+    store.ingest("a", [old], NOW)
+    store.close()
+    keys = _keys_of_32_bands(sig)
+    assert keys[: dedupe.BANDS] == dedupe.band_keys(sig)
+    store = open_store(url, Settings())
+    ((period, published, ref),) = store._exec("SELECT DISTINCT period, published, ref FROM bands").fetchall()
+    store._many("INSERT INTO bands (period, band_key, published, ref) VALUES (?, ?, ?, ?)",
+                [(period, k, published, ref) for k in [*keys[dedupe.BANDS :], 11]])
+    pending = np.array([(k, published, 99) for k in keys], dtype="<i8")
+    store._exec("INSERT INTO pending_bands (rows) VALUES (?)", (pending.tobytes(),))
+    store._exec("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    store._conn.commit()
+    store._conn.close()
+
+    store = open_store(url, Settings())  # migrates
+    try:
+        left = {int(k) for (k,) in store._exec("SELECT band_key FROM bands").fetchall()}
+        (blob,) = store._exec("SELECT rows FROM pending_bands").fetchone()
+        store._conn.commit()
+        assert left == {*keys[: dedupe.BANDS], 11}
+        assert [int(k) for k in np.frombuffer(bytes(blob), dtype="<i8")[0::3]] == keys[: dedupe.BANDS]
+        copy_text = "SHENZHEN, June 3 (Wire) -- " + body(7) + " Reporting by the wire desk."
+        store.ingest("b", [make_article(7, "b", title="Fair opens", text=copy_text, hours=-2)], NOW)
+        (story,) = list(store.iter_stories())
+        assert [m.source_id for m in story.members] == ["a", "b"]
+    finally:
+        store.close()
