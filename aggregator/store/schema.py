@@ -22,6 +22,15 @@ def period_sql(published: str) -> str:
             f"ELSE ({published} + 1) / {BAND_PERIOD} - 1 END")
 
 
+# `bands` since schema 6: LSH rows by period first (see BAND_PERIOD)
+_BANDS_BY_PERIOD = """(
+                period BIGINT NOT NULL,
+                band_key BIGINT NOT NULL,
+                published BIGINT NOT NULL,
+                ref BIGINT NOT NULL,
+                PRIMARY KEY (period, band_key, published, ref)
+            ){without_rowid}"""
+
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (
         1,
@@ -139,13 +148,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         # keyed by band alone rewrote most of its 1 GB
         6,
         [
-            """CREATE TABLE IF NOT EXISTS bands_by_period (
-                period BIGINT NOT NULL,
-                band_key BIGINT NOT NULL,
-                published BIGINT NOT NULL,
-                ref BIGINT NOT NULL,
-                PRIMARY KEY (period, band_key, published, ref)
-            ){without_rowid}""",
+            f"CREATE TABLE IF NOT EXISTS bands_by_period {_BANDS_BY_PERIOD}",
             "INSERT INTO bands_by_period (period, band_key, published, ref) "
             f"SELECT {period_sql('published')}, band_key, published, ref FROM bands",
             "DROP TABLE bands",
@@ -158,13 +161,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         # in `pending_bands` too).
         7,
         [
-            """CREATE TABLE IF NOT EXISTS bands_probed (
-                period BIGINT NOT NULL,
-                band_key BIGINT NOT NULL,
-                published BIGINT NOT NULL,
-                ref BIGINT NOT NULL,
-                PRIMARY KEY (period, band_key, published, ref)
-            ){without_rowid}""",
+            f"CREATE TABLE IF NOT EXISTS bands_probed {_BANDS_BY_PERIOD}",
             "python:copy_rows_of_probed_bands",
             "DROP TABLE bands",
             "ALTER TABLE bands_probed RENAME TO bands",
