@@ -74,7 +74,7 @@ class RecentBands:
         """The open transaction's rows as the `pending_bands` table keeps them: little-endian int64 triples."""
         import numpy as np
 
-        return np.stack(self._open, axis=1).astype("<i8", copy=False).tobytes()
+        return encode_rows(np.stack(self._open, axis=1))
 
     def rollback(self) -> None:
         self._open = (_NO_ROWS, _NO_ROWS, _NO_ROWS)
@@ -128,6 +128,11 @@ class RecentBands:
         for start in range(0, len(order), chunk):
             part = order[start : start + chunk]
             yield from zip(keys[part].tolist(), published[part].tolist(), refs[part].tolist(), strict=True)
+
+
+def encode_rows(rows: I64) -> bytes:
+    """(n, 3) rows as a `pending_bands` blob: little-endian int64 triples."""
+    return rows.astype("<i8", copy=False).tobytes()
 
 
 def decode_rows(blob: bytes) -> I64:

@@ -22,7 +22,7 @@ from aggregator.errors import StoreError
 from aggregator.records import Article, Settings, SourceState, StoryView, Validators, is_first_seen
 from aggregator.store.base import IngestItem, IngestResult
 from aggregator.store.candidates import BUCKET_CAP, Buckets, buckets, cell_refs, cells_holding, first_of_each
-from aggregator.store.recent_bands import RecentBands, decode_rows
+from aggregator.store.recent_bands import RecentBands, decode_rows, encode_rows
 from aggregator.store.schema import BAND_PERIOD, LATEST, MIGRATIONS, period_sql
 from aggregator.store.signature_cache import SignatureCache
 
@@ -309,7 +309,7 @@ class SqlStore:
             self._exec("DELETE FROM pending_bands")
             for rows in blobs:  # (band_key, published, ref) triples
                 kept = rows[dedupe.band_of_keys(rows[:, 0]) < dedupe.BANDS]
-                self._exec("INSERT INTO pending_bands (rows) VALUES (?)", (kept.astype("<i8").tobytes(),))
+                self._exec("INSERT INTO pending_bands (rows) VALUES (?)", (encode_rows(kept),))
 
     def close(self) -> None:
         with self._lock:
