@@ -22,6 +22,9 @@
  *       normalise/html.py `html_to_text` on sanitised HTML: tags out (block tags separate words), the
  *       entities nh3 writes decoded, whitespace collapsed. None for any other entity (the caller then
  *       runs the reference, which knows all of HTML's).
+ *   sanitize(markup, rules, entities, link_rel) -> str | None
+ *       normalise/html.py `sanitize_html`'s nh3 call, for the simple, well-nested markup most feeds carry;
+ *       None for anything else (nh3 then runs). See the section's comment for what "simple" is.
  *   token_table(tokens) -> bytes, present_tokens(joined, table, tokens) -> set
  *       classify.py: which of the keywords' words occur among the space-separated runs of `joined`,
  *       without building a bytes object per run.
@@ -37,7 +40,7 @@
 #define COMPLEX_FLAG (1ULL << 33)
 #define CODE_MASK (CHAR_FLAG - 1)
 #define MAX_BANDS 4096
-#define SPEEDUPS_VERSION 3 /* speedups.VERSION: raise both when a function or its arguments change */
+#define SPEEDUPS_VERSION 4 /* speedups.VERSION: raise both when a function or its arguments change */
 
 static uint64_t codes_table[BMP];   /* shingles.py `_codes_table` */
 static uint8_t content_table[BMP];  /* shingles.py `_content_table`: 1 when a token is not a stopword */
@@ -927,6 +930,453 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ sanitising the simple HTML of most feeds
+ *
+ * normalise/html.py `sanitize_html` runs nh3 (ammonia: html5ever parses, a DOM is cleaned, then serialised).
+ * Most feed HTML is already the simple, well-nested markup that ammonia gives back almost unchanged; for
+ * that markup this writes what ammonia writes, and for anything else it returns None and nh3 runs. "Simple":
+ * lower- or upper-case tags from the table below (and allowed by html.py), every element closed by its own
+ * end tag in order, none of the HTML5 tree builder's implied closings (a block inside a <p>, an <li> in an
+ * open <li>, a heading in a heading, a formatting element inside itself), quoted attributes, absolute
+ * http(s) URLs in href/src, entities that end in ";", no comments, no CR, no C0/C1 controls. What ammonia
+ * does to such markup: entities decoded; text escaped (& < > and no-break space); attributes outside the
+ * tag's allowed set dropped, the rest re-quoted (& < > " and no-break space escaped); <a> gets a rel
+ * attribute last; void tags written without "/". tests/test_speedups.py compares this with nh3. */
+enum { K_BLOCK = 1, K_FORMAT = 2, K_VOID = 4, K_LIST = 8, K_ITEM = 16, K_HEADING = 32, K_PARA = 64 };
+#define SAN_MAX_TAG 12
+#define SAN_MAX_ATTRS 8
+#define SAN_MAX_DEPTH 64
+typedef struct {
+    const char *name;
+    int kind;
+    PyObject *attrs; /* frozenset of the attribute names kept, from html.py; NULL: the tag is not allowed */
+} SimpleTag;
+static SimpleTag simple_tags[] = {
+    {"p", K_BLOCK | K_PARA, NULL}, {"div", K_BLOCK, NULL}, {"blockquote", K_BLOCK, NULL},
+    {"ul", K_BLOCK | K_LIST, NULL}, {"ol", K_BLOCK | K_LIST, NULL}, {"li", K_BLOCK | K_ITEM, NULL},
+    {"figure", K_BLOCK, NULL}, {"figcaption", K_BLOCK, NULL}, {"h1", K_BLOCK | K_HEADING, NULL},
+    {"h2", K_BLOCK | K_HEADING, NULL}, {"h3", K_BLOCK | K_HEADING, NULL}, {"h4", K_BLOCK | K_HEADING, NULL},
+    {"h5", K_BLOCK | K_HEADING, NULL}, {"h6", K_BLOCK | K_HEADING, NULL}, {"hr", K_BLOCK | K_VOID, NULL},
+    {"br", K_VOID, NULL}, {"img", K_VOID, NULL}, {"a", K_FORMAT, NULL}, {"b", K_FORMAT, NULL},
+    {"strong", K_FORMAT, NULL}, {"em", K_FORMAT, NULL}, {"i", K_FORMAT, NULL}, {"u", K_FORMAT, NULL},
+    {"s", K_FORMAT, NULL}, {"small", K_FORMAT, NULL}, {"code", K_FORMAT, NULL}, {"span", 0, NULL},
+    {"abbr", 0, NULL}, {"cite", 0, NULL}, {"q", 0, NULL}, {"sub", 0, NULL}, {"sup", 0, NULL},
+    {"mark", 0, NULL}, {"time", 0, NULL}, {"del", 0, NULL}, {"ins", 0, NULL},
+};
+#define SIMPLE_TAG_COUNT ((int)(sizeof simple_tags / sizeof simple_tags[0]))
+static PyObject *san_rules_seen = NULL, *san_entities = NULL, *san_link_rel = NULL;
+
+static int learn_sanitize_rules(PyObject *rules, PyObject *entities, PyObject *link_rel)
+{
+    if (rules == san_rules_seen && entities == san_entities && link_rel == san_link_rel)
+        return 0;
+    for (int t = 0; t < SIMPLE_TAG_COUNT; t++) {
+        PyObject *attrs = PyDict_GetItemString(rules, simple_tags[t].name); /* borrowed */
+        if (attrs != NULL && !PyFrozenSet_Check(attrs)) {
+            PyErr_SetString(PyExc_TypeError, "sanitize rules: tag -> frozenset of attribute names");
+            return -1;
+        }
+        Py_XINCREF(attrs);
+        Py_XSETREF(simple_tags[t].attrs, attrs);
+    }
+    Py_XSETREF(san_rules_seen, Py_NewRef(rules));
+    Py_XSETREF(san_entities, Py_NewRef(entities));
+    Py_XSETREF(san_link_rel, Py_NewRef(link_rel));
+    return 0;
+}
+
+typedef struct {
+    Py_UCS4 *data;
+    Py_ssize_t size, capacity;
+} Chars;
+
+static int chars_reserve(Chars *o, Py_ssize_t more)
+{
+    if (o->size + more <= o->capacity)
+        return 0;
+    Py_ssize_t capacity = o->capacity * 2 + more + 64;
+    Py_UCS4 *grown = PyMem_Realloc(o->data, sizeof(Py_UCS4) * (size_t)capacity);
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    o->data = grown;
+    o->capacity = capacity;
+    return 0;
+}
+
+static int chars_ascii(Chars *o, const char *s)
+{
+    Py_ssize_t n = (Py_ssize_t)strlen(s);
+    if (chars_reserve(o, n) < 0)
+        return -1;
+    for (Py_ssize_t i = 0; i < n; i++)
+        o->data[o->size++] = (Py_UCS4)(unsigned char)s[i];
+    return 0;
+}
+
+/* A character html5ever passes through unchanged, and that this code may write: no controls but tab and
+ * newline (CR is normalised by HTML's input stream), no C1 controls, no noncharacters, no surrogates. */
+static inline int san_plain_char(Py_UCS4 c)
+{
+    if (c < 0x20)
+        return c == '\t' || c == '\n';
+    if (c >= 0x7F && c < 0xA0)
+        return 0;
+    if (c >= 0xD800 && c < 0xE000)
+        return 0;
+    if ((c >= 0xFDD0 && c < 0xFDF0) || (c & 0xFFFE) == 0xFFFE)
+        return 0;
+    return c <= 0x10FFFF;
+}
+
+static inline int is_ascii_alpha(Py_UCS4 c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static inline int is_ascii_alnum(Py_UCS4 c) { return is_ascii_alpha(c) || (c >= '0' && c <= '9'); }
+static inline Py_UCS4 ascii_lower(Py_UCS4 c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Decode the character reference at in[*i] ("&"), appending its characters to `to`. Returns 1 when done
+ * (with *i on the reference's last character), 0 when the reference is one this code leaves to nh3, -1 on
+ * a Python error. A "&" that starts no reference is itself. */
+static int san_reference(const Py_UCS4 *in, Py_ssize_t n, Py_ssize_t *i, Chars *to)
+{
+    Py_ssize_t j = *i + 1;
+    if (j >= n || (in[j] != '#' && !is_ascii_alnum(in[j]))) {
+        if (chars_reserve(to, 1) < 0)
+            return -1;
+        to->data[to->size++] = '&';
+        return 1;
+    }
+    if (in[j] == '#') {
+        j++;
+        int hex = j < n && (in[j] == 'x' || in[j] == 'X');
+        j += hex;
+        Py_UCS4 value = 0;
+        int digits = 0;
+        for (; j < n && digits <= 8; j++, digits++) {
+            Py_UCS4 c = in[j], d;
+            if (c >= '0' && c <= '9')
+                d = c - '0';
+            else if (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+                d = (c | 0x20) - 'a' + 10;
+            else
+                break;
+            value = value * (hex ? 16 : 10) + d;
+        }
+        if (digits == 0 || digits > 8 || j >= n || in[j] != ';' || !san_plain_char(value))
+            return 0;
+        if (chars_reserve(to, 1) < 0)
+            return -1;
+        to->data[to->size++] = value;
+        *i = j;
+        return 1;
+    }
+    Py_ssize_t start = j;
+    while (j < n && j - start <= 32 && is_ascii_alnum(in[j]))
+        j++;
+    if (j >= n || in[j] != ';' || j - start > 32)
+        return 0; /* without ";" HTML matches legacy names by prefix ("&copy2" is "©2"): nh3 knows them */
+    char name[40];
+    for (Py_ssize_t k = start; k <= j; k++)
+        name[k - start] = (char)in[k];
+    name[j - start + 1] = 0;
+    PyObject *value = PyDict_GetItemString(san_entities, name); /* borrowed; "name;" keys of html5 */
+    if (value == NULL || !PyUnicode_Check(value))
+        return 0;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(value);
+    if (chars_reserve(to, length) < 0)
+        return -1;
+    for (Py_ssize_t k = 0; k < length; k++) {
+        Py_UCS4 c = PyUnicode_READ_CHAR(value, k);
+        if (!san_plain_char(c))
+            return 0;
+        to->data[to->size++] = c;
+    }
+    *i = j;
+    return 1;
+}
+
+/* Escape as html5ever's serialiser does: text escapes & < > and U+00A0; attribute values also '"'. */
+static int san_escaped(Chars *out, const Py_UCS4 *s, Py_ssize_t n, int attribute)
+{
+    if (chars_reserve(out, n * 6) < 0)
+        return -1;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        Py_UCS4 c = s[k];
+        const char *entity = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == 0xA0 ? "&nbsp;"
+                           : (c == '"' && attribute) ? "&quot;" : NULL;
+        if (entity == NULL) {
+            out->data[out->size++] = c;
+            continue;
+        }
+        while (*entity)
+            out->data[out->size++] = (Py_UCS4)(unsigned char)*entity++;
+    }
+    return 0;
+}
+
+/* An absolute URL that ammonia keeps exactly as it is: url::Url parses it and its scheme is allowed. Kept
+ * narrow on purpose (lower-case http(s), a lower-case DNS name whose last label starts with a letter, no
+ * punycode, a port up to 65535, then printable ASCII that the URL parser never rejects); any other URL
+ * goes to nh3 (relative ones are rewritten against the base there). */
+static int san_stable_url(const Py_UCS4 *v, Py_ssize_t n)
+{
+    Py_ssize_t i;
+    if (n > 8 && v[0] == 'h' && v[1] == 't' && v[2] == 't' && v[3] == 'p' && v[4] == 's' && v[5] == ':'
+        && v[6] == '/' && v[7] == '/')
+        i = 8;
+    else if (n > 7 && v[0] == 'h' && v[1] == 't' && v[2] == 't' && v[3] == 'p' && v[4] == ':' && v[5] == '/'
+             && v[6] == '/')
+        i = 7;
+    else
+        return 0;
+    Py_ssize_t label = i;
+    for (;; i++) {
+        Py_UCS4 c = i < n ? v[i] : '/';
+        if (c == '.' || c == ':' || c == '/' || c == '?' || c == '#') {
+            Py_ssize_t length = i - label;
+            if (length == 0 || v[label] == '-' || v[i - 1] == '-')
+                return 0;
+            if (length >= 4 && v[label] == 'x' && v[label + 1] == 'n' && v[label + 2] == '-' && v[label + 3] == '-')
+                return 0;
+            if (c != '.') {
+                if (!(v[label] >= 'a' && v[label] <= 'z'))
+                    return 0; /* a last label of digits would be read as an IPv4 address */
+                break;
+            }
+            label = i + 1;
+        } else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+            return 0;
+        }
+    }
+    if (i < n && v[i] == ':') {
+        long port = 0;
+        Py_ssize_t start = ++i;
+        while (i < n && v[i] >= '0' && v[i] <= '9' && i - start < 5)
+            port = port * 10 + (long)(v[i++] - '0');
+        if (i == start || port > 65535 || (i < n && v[i] != '/' && v[i] != '?' && v[i] != '#'))
+            return 0;
+    }
+    for (; i < n; i++) {
+        Py_UCS4 c = v[i];
+        if (c <= 0x20 || c >= 0x7F || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`'
+            || c == '{' || c == '|' || c == '}')
+            return 0;
+    }
+    return 1;
+}
+
+static int san_find_tag(const Py_UCS4 *name, Py_ssize_t length)
+{
+    if (length < 1 || length >= SAN_MAX_TAG)
+        return -1;
+    for (int t = 0; t < SIMPLE_TAG_COUNT; t++) {
+        const char *s = simple_tags[t].name;
+        Py_ssize_t k = 0;
+        while (k < length && s[k] && (Py_UCS4)(unsigned char)s[k] == name[k])
+            k++;
+        if (k == length && s[k] == 0)
+            return simple_tags[t].attrs != NULL ? t : -1;
+    }
+    return -1;
+}
+
+/* 1: in[*i] ("<") starts a tag this code handles, written to `out`, *i on its ">"; 0: leave it to nh3. */
+static int san_tag(const Py_UCS4 *in, Py_ssize_t n, Py_ssize_t *pos, Chars *out, int *stack, int *depth,
+                   Chars *value)
+{
+    Py_ssize_t i = *pos + 1;
+    int end = in[i] == '/';
+    i += end;
+    Py_UCS4 name[SAN_MAX_TAG];
+    Py_ssize_t length = 0;
+    while (i < n && is_ascii_alnum(in[i])) {
+        if (length >= SAN_MAX_TAG - 1)
+            return 0;
+        name[length++] = ascii_lower(in[i++]);
+    }
+    int t = san_find_tag(name, length);
+    if (t < 0 || i >= n)
+        return 0;
+    int kind = simple_tags[t].kind;
+    if (end) {
+        if (in[i] != '>' || (kind & K_VOID) || *depth == 0 || stack[*depth - 1] != t)
+            return 0;
+        (*depth)--;
+        if (chars_ascii(out, "</") < 0 || chars_ascii(out, simple_tags[t].name) < 0 || chars_ascii(out, ">") < 0)
+            return -1;
+        *pos = i;
+        return 1;
+    }
+    /* the tree builder's implied closings and reparentings: none may apply */
+    for (int d = *depth - 1; d >= 0; d--) {
+        int open = simple_tags[stack[d]].kind;
+        if (((kind & K_BLOCK) && (open & K_PARA)) || ((kind & K_HEADING) && (open & K_HEADING))
+            || ((kind & K_FORMAT) && stack[d] == t))
+            return 0;
+    }
+    if (kind & K_ITEM) {
+        for (int d = *depth - 1; d >= 0; d--) {
+            int open = simple_tags[stack[d]].kind;
+            if (open & K_LIST)
+                break;
+            if (open & K_ITEM)
+                return 0;
+        }
+    }
+    if (chars_ascii(out, "<") < 0 || chars_ascii(out, simple_tags[t].name) < 0)
+        return -1;
+    Py_UCS4 seen[SAN_MAX_ATTRS][SAN_MAX_TAG];
+    Py_ssize_t seen_length[SAN_MAX_ATTRS];
+    int attributes = 0;
+    for (;;) {
+        int spaced = 0;
+        while (i < n && (in[i] == ' ' || in[i] == '\t' || in[i] == '\n')) {
+            i++;
+            spaced = 1;
+        }
+        if (i >= n)
+            return 0;
+        if (in[i] == '>')
+            break;
+        if (in[i] == '/') {
+            if (!(kind & K_VOID) || i + 1 >= n || in[i + 1] != '>')
+                return 0;
+            i++;
+            break;
+        }
+        if (!spaced || !is_ascii_alpha(in[i]) || attributes >= SAN_MAX_ATTRS)
+            return 0;
+        Py_UCS4 *attr = seen[attributes];
+        Py_ssize_t attr_length = 0;
+        while (i < n && (is_ascii_alnum(in[i]) || in[i] == '-')) {
+            if (attr_length >= SAN_MAX_TAG - 1)
+                return 0;
+            attr[attr_length++] = ascii_lower(in[i++]);
+        }
+        for (int a = 0; a < attributes; a++)
+            if (seen_length[a] == attr_length && memcmp(seen[a], attr, sizeof(Py_UCS4) * (size_t)attr_length) == 0)
+                return 0; /* a repeated attribute: HTML keeps the first */
+        seen_length[attributes++] = attr_length;
+        if (i + 1 >= n || in[i] != '=' || (in[i + 1] != '"' && in[i + 1] != '\''))
+            return 0;
+        Py_UCS4 quote = in[i + 1];
+        i += 2;
+        value->size = 0;
+        for (; i < n && in[i] != quote; i++) {
+            Py_UCS4 c = in[i];
+            if (c == '&') {
+                int r = san_reference(in, n, &i, value);
+                if (r <= 0)
+                    return r;
+            } else if (!san_plain_char(c)) {
+                return 0;
+            } else {
+                if (chars_reserve(value, 1) < 0)
+                    return -1;
+                value->data[value->size++] = c;
+            }
+        }
+        if (i >= n)
+            return 0;
+        i++; /* past the closing quote, which must be followed by a space, "/" or ">" */
+        if (i >= n || !(in[i] == ' ' || in[i] == '\t' || in[i] == '\n' || in[i] == '/' || in[i] == '>'))
+            return 0;
+        char ascii_name[SAN_MAX_TAG];
+        for (Py_ssize_t k = 0; k <= attr_length; k++)
+            ascii_name[k] = k < attr_length ? (char)attr[k] : 0;
+        PyObject *key = PyUnicode_FromString(ascii_name);
+        if (key == NULL)
+            return -1;
+        int kept = PySet_Contains(simple_tags[t].attrs, key);
+        Py_DECREF(key);
+        if (kept < 0)
+            return -1;
+        if (!kept)
+            continue;
+        if ((strcmp(ascii_name, "href") == 0 || strcmp(ascii_name, "src") == 0)
+            && !san_stable_url(value->data, value->size))
+            return 0;
+        if (chars_ascii(out, " ") < 0 || chars_ascii(out, ascii_name) < 0 || chars_ascii(out, "=\"") < 0
+            || san_escaped(out, value->data, value->size, 1) < 0 || chars_ascii(out, "\"") < 0)
+            return -1;
+    }
+    if (strcmp(simple_tags[t].name, "a") == 0) {
+        Py_ssize_t rel_length = PyUnicode_GET_LENGTH(san_link_rel);
+        if (chars_ascii(out, " rel=\"") < 0 || chars_reserve(out, rel_length * 6) < 0)
+            return -1;
+        for (Py_ssize_t k = 0; k < rel_length; k++) {
+            Py_UCS4 c = PyUnicode_READ_CHAR(san_link_rel, k);
+            if (!(is_ascii_alnum(c) || c == ' ' || c == '-'))
+                return 0;
+            out->data[out->size++] = c;
+        }
+        if (chars_ascii(out, "\"") < 0)
+            return -1;
+    }
+    if (chars_ascii(out, ">") < 0)
+        return -1;
+    if (!(kind & K_VOID)) {
+        if (*depth >= SAN_MAX_DEPTH)
+            return 0;
+        stack[(*depth)++] = t;
+    }
+    *pos = i;
+    return 1;
+}
+
+static PyObject *sanitize(PyObject *self, PyObject *args)
+{
+    PyObject *markup, *rules, *entities, *link_rel;
+    if (!PyArg_ParseTuple(args, "UO!O!U", &markup, &PyDict_Type, &rules, &PyDict_Type, &entities, &link_rel))
+        return NULL;
+    if (learn_sanitize_rules(rules, entities, link_rel) < 0)
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(markup);
+    Py_UCS4 *in = PyUnicode_AsUCS4Copy(markup);
+    if (in == NULL)
+        return NULL;
+    Chars out = {NULL, 0, 0}, value = {NULL, 0, 0};
+    int stack[SAN_MAX_DEPTH], depth = 0, r = 1;
+    PyObject *result = NULL;
+    if (chars_reserve(&out, n + n / 8) < 0)
+        goto done;
+    for (Py_ssize_t i = 0; i < n && r == 1; i++) {
+        Py_UCS4 c = in[i];
+        if (c == '<') {
+            Py_UCS4 next = i + 1 < n ? in[i + 1] : 0;
+            if (is_ascii_alpha(next) || next == '/')
+                r = san_tag(in, n, &i, &out, stack, &depth, &value);
+            else if (next == '!' || next == '?')
+                r = 0; /* comments, declarations, processing instructions: nh3 */
+            else
+                r = san_escaped(&out, &c, 1, 0) < 0 ? -1 : 1; /* "<" not starting a tag is text */
+        } else if (c == '&') {
+            Py_ssize_t before = value.size = 0;
+            r = san_reference(in, n, &i, &value);
+            if (r == 1 && san_escaped(&out, value.data + before, value.size - before, 0) < 0)
+                r = -1;
+        } else if (!san_plain_char(c)) {
+            r = 0;
+        } else if (c == '>' || c == 0xA0) {
+            r = san_escaped(&out, &c, 1, 0) < 0 ? -1 : 1;
+        } else {
+            if (chars_reserve(&out, 1) < 0)
+                r = -1;
+            else
+                out.data[out.size++] = c;
+        }
+    }
+    if (r == 1 && depth == 0)
+        result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out.data, out.size);
+    else if (r >= 0)
+        result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(in);
+    PyMem_Free(out.data);
+    PyMem_Free(value.data);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"init", init, METH_VARARGS, "Set the tables `signature` reads (from dedupe/shingles.py and near.py)."},
     {"signature", signature, METH_VARARGS, "near.make_signature, bit for bit: (size, bins, keys), None or NotImplemented."},
@@ -934,6 +1384,7 @@ static PyMethodDef methods[] = {
     {"learn_fold", learn_fold, METH_VARARGS, "How one non-ASCII character folds (words._char_fold)."},
     {"xml_clean", xml_clean, METH_O, "Whether the text holds no character that XML 1.0 forbids."},
     {"html_to_text", html_to_text, METH_VARARGS, "html.html_to_text of sanitised HTML, or None (another entity)."},
+    {"sanitize", sanitize, METH_VARARGS, "html.sanitize_html's nh3 call for simple markup, or None (nh3 decides)."},
     {"collapse_spaces", collapse_spaces, METH_O, "b' '.join(data.split()) for data spaced with b' ' only."},
     {"token_table", token_table, METH_O, "A lookup table for present_tokens."},
     {"present_tokens", present_tokens, METH_VARARGS, "The tokens that are runs of `joined`."},

@@ -32,12 +32,15 @@ class Native(Protocol):
 
     def html_to_text(self, markup: str, block_tags: frozenset[str], /) -> str | None: ...
 
+    def sanitize(self, markup: str, rules: dict[str, frozenset[str]], entities: dict[str, str], link_rel: str,
+                 /) -> str | None: ...
+
     def token_table(self, tokens: tuple[bytes, ...], /) -> bytes: ...
 
     def present_tokens(self, joined: bytes, table: bytes, tokens: tuple[bytes, ...], /) -> set[bytes]: ...
 
 
-VERSION = 3  # SPEEDUPS_VERSION in _speedups.c
+VERSION = 4  # SPEEDUPS_VERSION in _speedups.c
 
 
 def load() -> Native | None:

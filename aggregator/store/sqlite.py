@@ -9,6 +9,8 @@ from aggregator.errors import StoreError
 from aggregator.records import Settings
 from aggregator.store.sql import SqlStore
 
+PAGE_SIZE = 16384
+
 
 class SqliteDialect:
     name = "sqlite"
@@ -25,6 +27,10 @@ def open_sqlite(path: str, settings: Settings | None = None) -> SqlStore:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level="DEFERRED")
+        # 16 KB pages for a new database (an existing one keeps its own): a record's row is ~3 KB of HTML,
+        # which overflows a 4 KB page; a first poll stores with ~7% less CPU and a quarter of the write
+        # calls (bench/where_time_goes.py --stage store). Only settable before the first table and WAL.
+        conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         # checkpoint every ~40 MB of WAL, not every 4 MB: a page written by several commits in between is

@@ -214,6 +214,21 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         open_store(f"sqlite:///{path}")
 
 
+def test_a_new_database_has_16k_pages_and_an_existing_one_keeps_its_own(tmp_path: Path) -> None:
+    new = tmp_path / "new.db"
+    open_store(f"sqlite:///{new}").close()
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:  # a database made before page sizes were set: 4 KB pages
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("CREATE TABLE t (x)")
+    reopened = open_store(f"sqlite:///{old}")
+    reopened.close()
+    with sqlite3.connect(new) as conn_new, sqlite3.connect(old) as conn_old:
+        assert conn_new.execute("PRAGMA page_size").fetchone() == (16384,)
+        assert conn_old.execute("PRAGMA page_size").fetchone() == (4096,)
+        assert conn_old.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() is not None
+
+
 def test_unknown_database_url_is_explained() -> None:
     with pytest.raises(StoreError, match="sqlite:///"):
         open_store("mysql://nope")
