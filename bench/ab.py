@@ -31,6 +31,11 @@ def worktree(commit: str) -> Path:
     if not path.exists():
         subprocess.run(["git", "worktree", "add", "--detach", str(path), sha], cwd=run.REPO, check=True,
                        capture_output=True)
+    if (path / "setup.py").exists() and not list((path / "aggregator").glob("_speedups*.so")):
+        # its own C extension, built in place: without it the import system would find this checkout's
+        # (through the editable install), whose version check would refuse it and run the pure Python
+        subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=path, check=True,
+                       capture_output=True)
     return path
 
 
