@@ -25,6 +25,9 @@
  *   sanitize(markup, rules, entities, link_rel) -> str | None
  *       normalise/html.py `sanitize_html`'s nh3 call, for the simple, well-nested markup most feeds carry;
  *       None for anything else (nh3 then runs). See the section's comment for what "simple" is.
+ *   dfa_counts(nextmove, rowbase, output, data) -> dict | None | NotImplemented
+ *       normalise/language.py: py3langid's `visit_counts` (the DFA walk over a text's bytes that is most of
+ *       a language detection). NotImplemented for a model laid out otherwise (py3langid's loop then runs).
  *   token_table(tokens) -> bytes, present_tokens(joined, table, tokens) -> set
  *       classify.py: which of the keywords' words occur among the space-separated runs of `joined`,
  *       without building a bytes object per run.
@@ -40,7 +43,7 @@
 #define COMPLEX_FLAG (1ULL << 33)
 #define CODE_MASK (CHAR_FLAG - 1)
 #define MAX_BANDS 4096
-#define SPEEDUPS_VERSION 4 /* speedups.VERSION: raise both when a function or its arguments change */
+#define SPEEDUPS_VERSION 5 /* speedups.VERSION: raise both when a function or its arguments change */
 
 static uint64_t codes_table[BMP];   /* shingles.py `_codes_table` */
 static uint8_t content_table[BMP];  /* shingles.py `_content_table`: 1 when a token is not a stopword */
@@ -1377,6 +1380,130 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ language detection */
+/* py3langid.langid.visit_counts, which normalise/language.py detects languages with: a DFA over the text's
+ * UTF-8 bytes, counting the features its states emit; a dict {feature: count} in order of first emission
+ * (as the Counter it builds), or None. In Python that loop is ~0.7 us a byte, most of a detection. The
+ * model's lists (row offsets, outputs) are copied to C arrays once per model object. */
+static PyObject *dfa_rowbase_seen = NULL, *dfa_output_seen = NULL;
+static int64_t *dfa_rowbase = NULL, *dfa_output = NULL;
+static Py_ssize_t dfa_states = 0;
+
+static int64_t *int_list_copy(PyObject *list)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    int64_t *values = PyMem_Malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    if (values == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        values[i] = PyLong_AsLongLong(PyList_GET_ITEM(list, i));
+        if (values[i] == -1 && PyErr_Occurred()) {
+            PyMem_Free(values);
+            return NULL;
+        }
+    }
+    return values;
+}
+
+static int learn_dfa(PyObject *rowbase, PyObject *output)
+{
+    if (rowbase == dfa_rowbase_seen && output == dfa_output_seen)
+        return 0;
+    if (PyList_GET_SIZE(rowbase) != PyList_GET_SIZE(output)) {
+        PyErr_SetString(PyExc_ValueError, "dfa_counts: one row offset and one output per state");
+        return -1;
+    }
+    int64_t *rows = int_list_copy(rowbase), *outs = rows ? int_list_copy(output) : NULL;
+    if (outs == NULL) {
+        PyMem_Free(rows);
+        return -1;
+    }
+    PyMem_Free(dfa_rowbase);
+    PyMem_Free(dfa_output);
+    dfa_rowbase = rows;
+    dfa_output = outs;
+    dfa_states = PyList_GET_SIZE(rowbase);
+    Py_XSETREF(dfa_rowbase_seen, Py_NewRef(rowbase));
+    Py_XSETREF(dfa_output_seen, Py_NewRef(output));
+    return 0;
+}
+
+#define DFA_SLOTS 4096 /* a power of two above twice the features of any text: texts are cut to 300 characters */
+static PyObject *dfa_counts(PyObject *self, PyObject *args)
+{
+    PyObject *nextmove, *rowbase, *output;
+    Py_buffer text, moves;
+    if (!PyArg_ParseTuple(args, "OO!O!y*", &nextmove, &PyList_Type, &rowbase, &PyList_Type, &output, &text))
+        return NULL;
+    if (learn_dfa(rowbase, output) < 0 || PyObject_GetBuffer(nextmove, &moves, PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&text);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    int32_t *features = NULL, *counts = NULL, *slots = NULL;
+    if (moves.itemsize != 4 || moves.format == NULL || strcmp(moves.format, "I") != 0) {
+        result = Py_NewRef(Py_NotImplemented); /* another model layout: the caller runs py3langid's loop */
+        goto done;
+    }
+    const uint32_t *nm = moves.buf;
+    Py_ssize_t moves_count = moves.len / 4, n = text.len, found = 0;
+    if (n > DFA_SLOTS / 2) {
+        result = Py_NewRef(Py_NotImplemented);
+        goto done;
+    }
+    features = PyMem_Malloc(sizeof(int32_t) * (size_t)(n + 1));
+    counts = PyMem_Malloc(sizeof(int32_t) * (size_t)(n + 1));
+    slots = PyMem_Malloc(sizeof(int32_t) * DFA_SLOTS); /* feature -> its index in `features`, open addressing */
+    if (features == NULL || counts == NULL || slots == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(slots, -1, sizeof(int32_t) * DFA_SLOTS);
+    const unsigned char *bytes = text.buf;
+    int64_t state = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t move = dfa_rowbase[state] + bytes[i];
+        if (move < 0 || move >= moves_count || (int64_t)nm[move] >= dfa_states) {
+            PyErr_SetString(PyExc_ValueError, "dfa_counts: the model's tables do not fit together");
+            goto done;
+        }
+        state = nm[move];
+        int64_t feature = dfa_output[state];
+        if (feature < 0)
+            continue;
+        uint32_t slot = (uint32_t)((uint64_t)feature * 0x9E3779B1u) & (DFA_SLOTS - 1);
+        while (slots[slot] >= 0 && features[slots[slot]] != feature)
+            slot = (slot + 1) & (DFA_SLOTS - 1);
+        if (slots[slot] < 0) {
+            slots[slot] = (int32_t)found;
+            features[found] = (int32_t)feature;
+            counts[found++] = 0;
+        }
+        counts[slots[slot]]++;
+    }
+    if (found == 0) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    result = PyDict_New();
+    for (Py_ssize_t k = 0; result != NULL && k < found; k++) {
+        PyObject *key = PyLong_FromLong(features[k]), *value = PyLong_FromLong(counts[k]);
+        if (key == NULL || value == NULL || PyDict_SetItem(result, key, value) < 0)
+            Py_CLEAR(result);
+        Py_XDECREF(key);
+        Py_XDECREF(value);
+    }
+done:
+    PyMem_Free(features);
+    PyMem_Free(counts);
+    PyMem_Free(slots);
+    PyBuffer_Release(&moves);
+    PyBuffer_Release(&text);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"init", init, METH_VARARGS, "Set the tables `signature` reads (from dedupe/shingles.py and near.py)."},
     {"signature", signature, METH_VARARGS, "near.make_signature, bit for bit: (size, bins, keys), None or NotImplemented."},
@@ -1385,6 +1512,7 @@ static PyMethodDef methods[] = {
     {"xml_clean", xml_clean, METH_O, "Whether the text holds no character that XML 1.0 forbids."},
     {"html_to_text", html_to_text, METH_VARARGS, "html.html_to_text of sanitised HTML, or None (another entity)."},
     {"sanitize", sanitize, METH_VARARGS, "html.sanitize_html's nh3 call for simple markup, or None (nh3 decides)."},
+    {"dfa_counts", dfa_counts, METH_VARARGS, "py3langid's visit_counts: {feature: count}, None or NotImplemented."},
     {"collapse_spaces", collapse_spaces, METH_O, "b' '.join(data.split()) for data spaced with b' ' only."},
     {"token_table", token_table, METH_O, "A lookup table for present_tokens."},
     {"present_tokens", present_tokens, METH_VARARGS, "The tokens that are runs of `joined`."},

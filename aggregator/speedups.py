@@ -35,12 +35,14 @@ class Native(Protocol):
     def sanitize(self, markup: str, rules: dict[str, frozenset[str]], entities: dict[str, str], link_rel: str,
                  /) -> str | None: ...
 
+    def dfa_counts(self, nextmove: Any, rowbase: list[int], output: list[int], data: bytes, /) -> Any: ...
+
     def token_table(self, tokens: tuple[bytes, ...], /) -> bytes: ...
 
     def present_tokens(self, joined: bytes, table: bytes, tokens: tuple[bytes, ...], /) -> set[bytes]: ...
 
 
-VERSION = 4  # SPEEDUPS_VERSION in _speedups.c
+VERSION = 5  # SPEEDUPS_VERSION in _speedups.c
 
 
 def load() -> Native | None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from aggregator import speedups
 from aggregator.classify import Classifier
 from aggregator.dedupe import near
-from aggregator.normalise import html, words
+from aggregator.normalise import html, language, words
 from aggregator.records import Topic
 from tests.dedupe.test_make_signatures import assert_same, record
 from tests.dedupe.test_near import ORIGINAL
@@ -276,3 +276,37 @@ def test_the_c_sanitiser_on_a_feed_body() -> None:
                      "<p>caf&eacute</p>", '<p class=x>y</p>', "<li>a<li>b</li></li>", "<table><td>x</td></table>"):
         assert native.sanitize(deferred, html._KEPT_ATTRIBUTES, html.html.entities.html5, html.LINK_REL) is None
         assert html.sanitize_html(deferred, "http://127.0.0.1/") == html.nh3_clean(deferred, "http://127.0.0.1/").strip()
+
+
+# --------------------------------------------------------------------------- py3langid's DFA walk
+
+
+@needs_native
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aAzé ßиж中文한국語αβ!?,.\n\U0001f680", max_size=300))
+def test_the_c_dfa_walk_counts_what_py3langid_counts(text: str) -> None:
+    from py3langid import langid
+
+    assert native is not None
+    model = language._identifier()
+    data = langid.LanguageIdentifier._encode(text)
+    expected = langid.visit_counts.python(model.tk_nextmove, model._rowbase, model.tk_output, data)
+    counts = native.dfa_counts(model.tk_nextmove, model._rowbase, model.tk_output, data)
+    if expected is None:
+        assert counts is None
+    else:
+        assert list(counts.items()) == list(expected.items())  # the same order: the scores sum in it
+
+
+@needs_native
+def test_languages_are_the_same_without_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = ["Die Hannover Messe zeigt neue Roboter für die Industrie und das Internet der Dinge.",
+             "中国国际高新技术成果交易会在深圳开幕，展示人工智能和物联网新技术。",
+             "The China Hi-Tech Fair opened in Shenzhen with new robots and chips on show.",
+             "Le salon VivaTech ouvre ses portes à Paris avec des start-up de l'intelligence artificielle."]
+    fast = [language.detect_language(t) for t in texts]
+    from py3langid import langid
+
+    assert langid.visit_counts.in_c
+    monkeypatch.setattr(langid, "visit_counts", langid.visit_counts.python)
+    assert [language.detect_language(t) for t in texts] == fast == ["de", "zh", "en", "fr"]

@@ -10,6 +10,7 @@ from aggregator.records import Settings
 from aggregator.store.sql import SqlStore
 
 PAGE_SIZE = 16384
+WAL_CHECKPOINT_BYTES = 40 << 20
 
 
 class SqliteDialect:
@@ -29,13 +30,16 @@ def open_sqlite(path: str, settings: Settings | None = None) -> SqlStore:
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level="DEFERRED")
         # 16 KB pages for a new database (an existing one keeps its own): a record's row is ~3 KB of HTML,
         # which overflows a 4 KB page; a first poll stores with ~7% less CPU and a quarter of the write
-        # calls (bench/where_time_goes.py --stage store). Only settable before the first table and WAL.
+        # calls (bench/where_time_goes.py --stage store), and at 200k stored records an ingest costs the
+        # same per record (bench/dedupe_scale.py). Only settable before the first table and WAL.
         conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        # checkpoint every ~40 MB of WAL, not every 4 MB: a page written by several commits in between is
-        # copied into the database once (bench/dedupe_scale.py at 200k stored: commits -29%, 1.67x -> 1.53x)
-        conn.execute("PRAGMA wal_autocheckpoint=10000")
+        # checkpoint every ~40 MB of WAL (whatever the page size), not every 4 MB: a page written by several
+        # commits in between is copied into the database once (bench/dedupe_scale.py at 200k stored: commits
+        # -29%, 1.67x -> 1.53x)
+        (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+        conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_BYTES // page_size}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA cache_size=-32768")  # 32 MB: the index pages a first poll touches stay in memory

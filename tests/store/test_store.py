@@ -222,7 +222,12 @@ def test_a_new_database_has_16k_pages_and_an_existing_one_keeps_its_own(tmp_path
         conn.execute("PRAGMA page_size=4096")
         conn.execute("CREATE TABLE t (x)")
     reopened = open_store(f"sqlite:///{old}")
+    fresh = open_store(f"sqlite:///{new}")
+    # a checkpoint every 40 MB of WAL, in pages of either size
+    assert reopened._conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (10240,)
+    assert fresh._conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (2560,)
     reopened.close()
+    fresh.close()
     with sqlite3.connect(new) as conn_new, sqlite3.connect(old) as conn_old:
         assert conn_new.execute("PRAGMA page_size").fetchone() == (16384,)
         assert conn_old.execute("PRAGMA page_size").fetchone() == (4096,)
