@@ -122,6 +122,29 @@ def _ttl(channel: etree._Element) -> int | None:
 # --------------------------------------------------------------------------- RSS
 
 
+# What each child of an RSS item is, by its tag as lxml spells it ("{namespace}local"): one dict look-up a
+# child instead of splitting the tag and testing namespaces (the walk was most of parsing a feed).
+(_TITLE, _LINK, _GUID, _DESCRIPTION, _AUTHOR, _PUBDATE, _CATEGORY, _LANGUAGE, _ENCODED, _CREATOR, _DC_DATE,
+ _MODIFIED, _ISSUED, _ATOM_LINK) = range(14)
+
+
+def _clark(ns: str, local: str) -> str:
+    return f"{{{ns}}}{local}" if ns else local
+
+
+_RSS_ITEM_CHILDREN: dict[object, int] = {
+    **{_clark(ns, local): kind for ns in _RSS_NS for local, kind in (
+        ("title", _TITLE), ("link", _LINK), ("guid", _GUID), ("description", _DESCRIPTION), ("author", _AUTHOR),
+        ("pubDate", _PUBDATE), ("category", _CATEGORY), ("language", _LANGUAGE))},
+    _clark(CONTENT, "encoded"): _ENCODED,
+    **{_clark(DC, local): kind for local, kind in (
+        ("creator", _CREATOR), ("date", _DC_DATE), ("subject", _CATEGORY), ("language", _LANGUAGE))},
+    **{_clark(ns, local): _MODIFIED for ns in (DCTERMS, ATOM10) for local in ("modified", "updated")},
+    **{_clark(ns, local): _ISSUED for ns in (DCTERMS, ATOM10) for local in ("issued", "created", "published")},
+    _clark(ATOM10, "link"): _ATOM_LINK,
+}
+
+
 def _rss_entry(item: etree._Element, feed_lang: str | None, fmt: str) -> RawEntry:
     title = link = guid = author = creator = None
     summary = content = ""
@@ -133,45 +156,45 @@ def _rss_entry(item: etree._Element, feed_lang: str | None, fmt: str) -> RawEntr
     lang = _lang(item)
     categories: list[str] = []
     atom_link: str | None = None
-    for ns, local, child in _children(item):
-        if ns in _RSS_NS:
-            if local == "title":
-                title = plain_text(all_text(child))
-            elif local == "link":
-                link = link or collapse(all_text(child)) or None
-            elif local == "guid":
-                guid = collapse(all_text(child)) or None
-                if guid and child.get("isPermaLink", "true").strip().lower() != "false":
-                    permalink_guid = guid
-            elif local == "description":
-                summary = inner_markup(child)
-            elif local == "author":
-                author = author_name(all_text(child))
-            elif local == "pubDate" and published is None:
+    kinds = _RSS_ITEM_CHILDREN
+    for child in item:  # comments and processing instructions are gone (make_parser); entities have no kind
+        kind = kinds.get(child.tag)
+        if kind is None:
+            continue
+        if kind == _TITLE:
+            title = plain_text(all_text(child))
+        elif kind == _LINK:
+            link = link or collapse(all_text(child)) or None
+        elif kind == _GUID:
+            guid = collapse(all_text(child)) or None
+            if guid and child.get("isPermaLink", "true").strip().lower() != "false":
+                permalink_guid = guid
+        elif kind == _DESCRIPTION:
+            summary = inner_markup(child)
+        elif kind == _PUBDATE:
+            if published is None:
                 published = parse_date(child.text)
                 pub_source = "rss:pubDate" if published else None
-            elif local == "category":
-                categories.append(collapse(all_text(child)))
-            elif local == "language":
-                lang = lang or collapse(all_text(child)) or None
-        elif ns == CONTENT and local == "encoded":
+        elif kind == _ENCODED:
             content = inner_markup(child)
-        elif ns == DC:
-            if local == "creator":
-                creator = creator or author_name(all_text(child))
-            elif local == "date" and dc_date is None:
+        elif kind == _CATEGORY:
+            categories.append(collapse(all_text(child)))
+        elif kind == _CREATOR:
+            creator = creator or author_name(all_text(child))
+        elif kind == _AUTHOR:
+            author = author_name(all_text(child))
+        elif kind == _LANGUAGE:
+            lang = lang or collapse(all_text(child)) or None
+        elif kind == _DC_DATE:
+            if dc_date is None:
                 dc_date = parse_date(child.text)
-            elif local == "subject":
-                categories.append(collapse(all_text(child)))
-            elif local == "language":
-                lang = lang or collapse(all_text(child)) or None
-        elif ns in (DCTERMS, ATOM10):
-            if local in ("modified", "updated"):
-                updated = updated or parse_date(child.text)
-            elif local in ("issued", "created", "published") and dc_date is None:
+        elif kind == _MODIFIED:
+            updated = updated or parse_date(child.text)
+        elif kind == _ISSUED:
+            if dc_date is None:
                 dc_date = parse_date(child.text)
-            elif local == "link" and ns == ATOM10 and child.get("rel", "alternate") == "alternate":
-                atom_link = atom_link or child.get("href")
+        elif child.get("rel", "alternate") == "alternate":  # _ATOM_LINK
+            atom_link = atom_link or child.get("href")
     if published is None and dc_date is not None:
         published, pub_source = dc_date, "dc:date"
     if guid is None and fmt in ("rss1", "rss090"):
@@ -289,28 +312,52 @@ def _atom_author(el: etree._Element) -> str | None:
     return None
 
 
+_ID, _ATOM_TITLE, _SUMMARY, _CONTENT, _ATOM_CATEGORY, _DC_SUBJECT, _CONTENT_ENCODED, _ATOM_LINKS, _AUTHORS = range(9)
+_ATOM_DATES = ("published", "updated", "issued", "modified", "created")
+# What each child of an Atom entry is, by its tag as lxml spells it (as _RSS_ITEM_CHILDREN); dates by name.
+_ATOM_ENTRY_CHILDREN: dict[object, int | str] = {
+    **{_clark(ns, local): kind for ns in _ATOM_NS for local, kind in (
+        ("id", _ID), ("title", _ATOM_TITLE), ("summary", _SUMMARY), ("content", _CONTENT),
+        ("category", _ATOM_CATEGORY), ("link", _ATOM_LINKS), ("author", _AUTHORS), ("contributor", _AUTHORS))},
+    **{_clark(ns, local): local for ns in _ATOM_NS for local in _ATOM_DATES},
+    _clark(DC, "subject"): _DC_SUBJECT,
+    _clark(DC, "creator"): _AUTHORS,
+    _clark(CONTENT, "encoded"): _CONTENT_ENCODED,
+}
+
+
 def _atom_entry(entry: etree._Element, atom03: bool, feed_lang: str | None, feed_author: str | None) -> RawEntry:
     guid = title = None
     summary = content = ""
     dates: dict[str, datetime | None] = {}
     categories: list[str] = []
-    for ns, local, child in _children(entry):
-        if ns in _ATOM_NS:
-            if local == "id":
-                guid = collapse(all_text(child)) or None
-            elif local == "title":
-                title = _atom_text(child, atom03)
-            elif local == "summary":
-                summary = _atom_html(child, atom03)
-            elif local == "content" and not child.get("src"):
+    links = author = False  # whether the entry has such children (_atom_link and _atom_author read them)
+    kinds = _ATOM_ENTRY_CHILDREN
+    for child in entry:
+        kind = kinds.get(child.tag)
+        if kind is None:
+            continue
+        if kind == _ID:
+            guid = collapse(all_text(child)) or None
+        elif kind == _ATOM_TITLE:
+            title = _atom_text(child, atom03)
+        elif kind == _SUMMARY:
+            summary = _atom_html(child, atom03)
+        elif kind == _CONTENT:
+            if not child.get("src"):
                 content = _atom_html(child, atom03)
-            elif local in ("published", "updated", "issued", "modified", "created") and local not in dates:
-                dates[local] = parse_date(child.text)
-            elif local == "category":
-                categories.append(collapse(child.get("term") or child.get("label") or all_text(child)))
-        elif ns == DC and local == "subject":
+        elif kind == _ATOM_LINKS:
+            links = True
+        elif kind == _AUTHORS:
+            author = True
+        elif isinstance(kind, str):
+            if kind not in dates:
+                dates[kind] = parse_date(child.text)
+        elif kind == _ATOM_CATEGORY:
+            categories.append(collapse(child.get("term") or child.get("label") or all_text(child)))
+        elif kind == _DC_SUBJECT:
             categories.append(collapse(all_text(child)))
-        elif ns == CONTENT and local == "encoded" and not content:
+        elif not content:  # _CONTENT_ENCODED
             content = inner_markup(child)
     published, source = None, None
     for key in ("published", "issued", "created", "updated", "modified"):
@@ -319,10 +366,10 @@ def _atom_entry(entry: etree._Element, atom03: bool, feed_lang: str | None, feed
             break
     updated = dates.get("updated") or dates.get("modified")
     return RawEntry(
-        guid=guid, link=_atom_link(entry), title=title or "", summary=summary, content=content,
-        author=_atom_author(entry) or feed_author, published=published, updated=updated, date_source=source,
-        language=_lang(entry) or feed_lang, categories=tuple(c for c in categories if c),
-        base_url=entry.base or None,
+        guid=guid, link=_atom_link(entry) if links else None, title=title or "", summary=summary,
+        content=content, author=(_atom_author(entry) if author else None) or feed_author, published=published,
+        updated=updated, date_source=source, language=_lang(entry) or feed_lang,
+        categories=tuple(c for c in categories if c), base_url=entry.base or None,
     )
 
 
