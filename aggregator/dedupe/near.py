@@ -83,8 +83,11 @@ class Signature:
     hashes: npt.NDArray[np.uint16]
     size: int
     keys: I64 | None = None  # its LSH band keys (int64, read-only), when computed ahead (in a worker process)
+    blob: bytes | None = None  # `to_bytes()`, when it arrived so (from a worker): the store writes it as it is
 
     def to_bytes(self) -> bytes:
+        if self.blob is not None:
+            return self.blob
         return _HEADER.pack(self.size, self.hashes.size) + self.hashes.astype("<u2").tobytes()
 
     @classmethod
@@ -114,9 +117,9 @@ def _from_parts(blob: bytes, keys: bytes | None) -> Signature:
     size, count = _HEADER.unpack_from(blob)
     hashes = np.frombuffer(blob, dtype="<u2", count=count, offset=_HEADER.size).astype(np.uint16, copy=False)
     if keys is None:
-        return Signature(_read_only(hashes), size)
+        return Signature(_read_only(hashes), size, blob=blob)
     key_array = np.frombuffer(keys, dtype="<i8").astype(np.int64, copy=False)
-    return Signature(_read_only(hashes), size, _read_only(key_array))
+    return Signature(_read_only(hashes), size, _read_only(key_array), blob)
 
 
 @cache
