@@ -153,6 +153,15 @@ class _Existing:
 
 
 @dataclass(frozen=True, slots=True)
+class _Known:
+    """Stored records by uid, url and text hash, for the sources of one write batch."""
+
+    by_uid: dict[str, _Existing]
+    by_url: dict[str, _Existing]
+    by_hash: dict[str, _Existing]
+
+
+@dataclass(frozen=True, slots=True)
 class _StoredMatches:
     stories: list[tuple[str, float] | None]  # per signed new record: (stored story, score) it copies, or None
     # for every candidate ref of every cell: the cell, and the story code of the ref (-1: not kept)
@@ -511,10 +520,13 @@ class SqlStore:
         """Records source by source, then every state in one executemany (a 304-only poll is just that)."""
         results: list[IngestResult | Exception] = []
         state_rows = []
+        known = self._lookup_batch(items)
         for item in items:
             result = _NOTHING_NEW
             if item.articles:
-                result = self._ingest(item.source_id, item.articles, now, item.priority, item.signatures)
+                result = self._ingest(item.source_id, item.articles, now, item.priority, item.signatures, known)
+                if result.updated:
+                    known = None  # an updated record's old text may be another's: later sources ask the database
             if item.state is not None:
                 state_rows.append(self._state_row(item.state, new_entries=result.new,
                                                   configured_url=item.configured_url))
@@ -524,14 +536,29 @@ class SqlStore:
             self._exec("INSERT INTO pending_bands (rows) VALUES (?)", (self._recent.open_blob(),))
         return results, state_rows
 
+    def _lookup_batch(self, items: Sequence[IngestItem]) -> _Known | None:
+        """The exact-dedupe look-ups of a whole write batch at once (three queries, not three a source).
+        Later sources must also find what earlier ones insert: `_ingest` adds those to the maps, as it does
+        within a source. None (each source asks for itself) when a source comes twice."""
+        sources = [item.source_id for item in items if item.articles]
+        if len(sources) < 2 or len(set(sources)) < len(sources):
+            return None
+        articles = [a for item in items for a in item.articles]
+        return _Known(self._lookup("uid", [a.uid for a in articles]), self._lookup("url", [a.url for a in articles]),
+                      self._lookup("text_hash", [a.text_hash for a in articles]))
+
     def _ingest(self, source_id: str, articles: Sequence[Article], now: datetime, priority: int,
-                signatures: Mapping[str, dedupe.Signature | None] | None = None) -> IngestResult:
+                signatures: Mapping[str, dedupe.Signature | None] | None = None,
+                known: _Known | None = None) -> IngestResult:
         now_ts = to_ts(now) or 0
         # Within one batch the same entry may appear twice (feeds repeat items): keep the last copy.
         batch = list({a.uid: a for a in articles}.values())
-        by_uid = self._lookup("uid", [a.uid for a in batch])
-        by_url = self._lookup("url", [a.url for a in batch if a.uid not in by_uid])
-        by_hash = self._lookup("text_hash", [a.text_hash for a in batch if a.uid not in by_uid])
+        if known is not None:
+            by_uid, by_url, by_hash = known.by_uid, known.by_url, known.by_hash
+        else:
+            by_uid = self._lookup("uid", [a.uid for a in batch])
+            by_url = self._lookup("url", [a.url for a in batch if a.uid not in by_uid])
+            by_hash = self._lookup("text_hash", [a.text_hash for a in batch if a.uid not in by_uid])
         touched: set[str] = set()
         new = updated = unchanged = 0
         fresh: list[Article] = []

@@ -102,6 +102,27 @@ def test_same_canonical_url_or_text_from_another_source_is_not_a_second_record(s
     assert store.article_count() == 1
 
 
+def test_copies_within_one_write_batch_are_found_as_the_database_would_find_them(store: SqlStore) -> None:
+    """A batch looks its records up at once; what an earlier source of the batch inserts or updates must still
+    be found by the later ones."""
+    store.ingest("old", [make_article(5, "old", text="the old text of a fair story")], NOW)
+    first = store.ingest_many([
+        IngestItem("feed", [make_article(1, "feed", url="https://fair.example/news/1")]),
+        IngestItem("site", [make_article(1, "site", url="https://fair.example/news/1", text="other")]),
+        IngestItem("mirror", [make_article(1, "mirror")]),
+    ], NOW)
+    assert [r.new for r in first if not isinstance(r, Exception)] == [1, 0, 0]
+    # "old" rewrites its record's text; a copy of the new text in the same batch is that record, and a copy
+    # of the old text is not any more (it is a record of its own)
+    second = store.ingest_many([
+        IngestItem("old", [make_article(5, "old", text="the new text of that story")]),
+        IngestItem("copy-new", [make_article(2, "copy-new", text="the new text of that story")]),
+        IngestItem("copy-old", [make_article(3, "copy-old", text="the old text of a fair story")]),
+    ], NOW)
+    assert [(r.new, r.updated) for r in second if not isinstance(r, Exception)] == [(0, 1), (0, 0), (1, 0)]
+    assert store.article_count() == 3
+
+
 def test_near_duplicate_from_another_source_joins_the_story(store: SqlStore) -> None:
     store.ingest("a", [make_article(7)], NOW)
     copy_text = "SHENZHEN, June 3 (Wire) -- " + body(7) + " Reporting by the wire desk."
