@@ -22,9 +22,10 @@
  *       normalise/html.py `html_to_text` on sanitised HTML: tags out (block tags separate words), the
  *       entities nh3 writes decoded, whitespace collapsed. None for any other entity (the caller then
  *       runs the reference, which knows all of HTML's).
- *   sanitize(markup, rules, entities, link_rel) -> str | None
- *       normalise/html.py `sanitize_html`'s nh3 call, for the simple, well-nested markup most feeds carry;
- *       None for anything else (nh3 then runs). See the section's comment for what "simple" is.
+ *   sanitize(markup, rules, entities, link_rel, block_tags) -> (html, text) | None
+ *       normalise/html.py `sanitize_html`'s nh3 call, for the simple, well-nested markup most feeds carry,
+ *       with `html_to_text` of what it wrote; None for anything else (nh3 then runs). See the section's
+ *       comment for what "simple" is.
  *   dfa_counts(nextmove, rowbase, output, data) -> dict | None | NotImplemented
  *       normalise/language.py: py3langid's `visit_counts` (the DFA walk over a text's bytes that is most of
  *       a language detection). NotImplemented for a model laid out otherwise (py3langid's loop then runs).
@@ -43,7 +44,7 @@
 #define COMPLEX_FLAG (1ULL << 33)
 #define CODE_MASK (CHAR_FLAG - 1)
 #define MAX_BANDS 4096
-#define SPEEDUPS_VERSION 5 /* speedups.VERSION: raise both when a function or its arguments change */
+#define SPEEDUPS_VERSION 6 /* speedups.VERSION: raise both when a function or its arguments change */
 
 static uint64_t codes_table[BMP];   /* shingles.py `_codes_table` */
 static uint8_t content_table[BMP];  /* shingles.py `_content_table`: 1 when a token is not a stopword */
@@ -993,7 +994,7 @@ typedef struct {
     Py_ssize_t size, capacity;
 } Chars;
 
-static int chars_reserve(Chars *o, Py_ssize_t more)
+static inline int chars_reserve(Chars *o, Py_ssize_t more)
 {
     if (o->size + more <= o->capacity)
         return 0;
@@ -1015,6 +1016,40 @@ static int chars_ascii(Chars *o, const char *s)
         return -1;
     for (Py_ssize_t i = 0; i < n; i++)
         o->data[o->size++] = (Py_UCS4)(unsigned char)s[i];
+    return 0;
+}
+
+/* The plain text of the markup being written, as normalise/html.py `html_to_text` would read it back:
+ * block tags separate words, whitespace runs are one space, none at either end. Each character written
+ * consumes at least one of the input's (a space only follows consumed whitespace or a tag), so a buffer
+ * as long as the input always has room. */
+typedef struct {
+    Chars chars;
+    int space;
+} Text;
+
+static inline void text_put(Text *t, Py_UCS4 c)
+{
+    if (c < 128 ? (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1C && c <= 0x1F)) : Py_UNICODE_ISSPACE(c)) {
+        t->space = 1;
+        return;
+    }
+    if (t->space && t->chars.size > 0)
+        t->chars.data[t->chars.size++] = ' ';
+    t->space = 0;
+    t->chars.data[t->chars.size++] = c;
+}
+
+static int text_char(Text *t, Py_UCS4 c)
+{
+    text_put(t, c);
+    return 0;
+}
+
+static int text_chars(Text *t, const Py_UCS4 *s, Py_ssize_t n)
+{
+    for (Py_ssize_t k = 0; k < n; k++)
+        text_put(t, s[k]);
     return 0;
 }
 
@@ -1185,7 +1220,7 @@ static int san_find_tag(const Py_UCS4 *name, Py_ssize_t length)
 
 /* 1: in[*i] ("<") starts a tag this code handles, written to `out`, *i on its ">"; 0: leave it to nh3. */
 static int san_tag(const Py_UCS4 *in, Py_ssize_t n, Py_ssize_t *pos, Chars *out, int *stack, int *depth,
-                   Chars *value)
+                   Chars *value, Text *text)
 {
     Py_ssize_t i = *pos + 1;
     int end = in[i] == '/';
@@ -1201,6 +1236,8 @@ static int san_tag(const Py_UCS4 *in, Py_ssize_t n, Py_ssize_t *pos, Chars *out,
     if (t < 0 || i >= n)
         return 0;
     int kind = simple_tags[t].kind;
+    if (is_block_tag(name, 0, length))
+        text->space = 1;
     if (end) {
         if (in[i] != '>' || (kind & K_VOID) || *depth == 0 || stack[*depth - 1] != t)
             return 0;
@@ -1329,54 +1366,87 @@ static int san_tag(const Py_UCS4 *in, Py_ssize_t n, Py_ssize_t *pos, Chars *out,
 
 static PyObject *sanitize(PyObject *self, PyObject *args)
 {
-    PyObject *markup, *rules, *entities, *link_rel;
-    if (!PyArg_ParseTuple(args, "UO!O!U", &markup, &PyDict_Type, &rules, &PyDict_Type, &entities, &link_rel))
+    PyObject *markup, *rules, *entities, *link_rel, *block_tags;
+    if (!PyArg_ParseTuple(args, "UO!O!UO!", &markup, &PyDict_Type, &rules, &PyDict_Type, &entities, &link_rel,
+                          &PyFrozenSet_Type, &block_tags))
         return NULL;
-    if (learn_sanitize_rules(rules, entities, link_rel) < 0)
+    if (learn_sanitize_rules(rules, entities, link_rel) < 0 || learn_block_tags(block_tags) < 0)
         return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(markup);
     Py_UCS4 *in = PyUnicode_AsUCS4Copy(markup);
     if (in == NULL)
         return NULL;
     Chars out = {NULL, 0, 0}, value = {NULL, 0, 0};
+    Text text = {{NULL, 0, 0}, 0};
     int stack[SAN_MAX_DEPTH], depth = 0, r = 1;
     PyObject *result = NULL;
-    if (chars_reserve(&out, n + n / 8) < 0)
+    if (chars_reserve(&out, n + n / 8 + 16) < 0 || chars_reserve(&text.chars, n + 1) < 0)
         goto done;
     for (Py_ssize_t i = 0; i < n && r == 1; i++) {
         Py_UCS4 c = in[i];
+        if (c > 0x20 && c < 0x7F && c != '<' && c != '&' && c != '>') { /* most characters: a run of them */
+            Py_ssize_t end = i + 1;
+            while (end < n && in[end] > 0x20 && in[end] < 0x7F && in[end] != '<' && in[end] != '&' && in[end] != '>')
+                end++;
+            Py_ssize_t run = end - i;
+            if (chars_reserve(&out, run) < 0) {
+                r = -1;
+                break;
+            }
+            memcpy(out.data + out.size, in + i, sizeof(Py_UCS4) * (size_t)run);
+            out.size += run;
+            if (text.space && text.chars.size > 0)
+                text.chars.data[text.chars.size++] = ' ';
+            text.space = 0;
+            memcpy(text.chars.data + text.chars.size, in + i, sizeof(Py_UCS4) * (size_t)run);
+            text.chars.size += run;
+            i = end - 1;
+            continue;
+        }
+        if (c == ' ') {
+            if (chars_reserve(&out, 1) < 0) {
+                r = -1;
+                break;
+            }
+            out.data[out.size++] = ' ';
+            text.space = 1;
+            continue;
+        }
         if (c == '<') {
             Py_UCS4 next = i + 1 < n ? in[i + 1] : 0;
             if (is_ascii_alpha(next) || next == '/')
-                r = san_tag(in, n, &i, &out, stack, &depth, &value);
+                r = san_tag(in, n, &i, &out, stack, &depth, &value, &text);
             else if (next == '!' || next == '?')
                 r = 0; /* comments, declarations, processing instructions: nh3 */
-            else
-                r = san_escaped(&out, &c, 1, 0) < 0 ? -1 : 1; /* "<" not starting a tag is text */
+            else /* "<" not starting a tag is text */
+                r = san_escaped(&out, &c, 1, 0) < 0 || text_char(&text, c) < 0 ? -1 : 1;
         } else if (c == '&') {
-            Py_ssize_t before = value.size = 0;
+            value.size = 0;
             r = san_reference(in, n, &i, &value);
-            if (r == 1 && san_escaped(&out, value.data + before, value.size - before, 0) < 0)
+            if (r == 1 && (san_escaped(&out, value.data, value.size, 0) < 0
+                           || text_chars(&text, value.data, value.size) < 0))
                 r = -1;
         } else if (!san_plain_char(c)) {
             r = 0;
         } else if (c == '>' || c == 0xA0) {
-            r = san_escaped(&out, &c, 1, 0) < 0 ? -1 : 1;
+            r = san_escaped(&out, &c, 1, 0) < 0 || text_char(&text, c) < 0 ? -1 : 1;
         } else {
-            if (chars_reserve(&out, 1) < 0)
+            if (chars_reserve(&out, 1) < 0 || text_char(&text, c) < 0)
                 r = -1;
             else
                 out.data[out.size++] = c;
         }
     }
     if (r == 1 && depth == 0)
-        result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out.data, out.size);
+        result = Py_BuildValue("(NN)", PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out.data, out.size),
+                               PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, text.chars.data, text.chars.size));
     else if (r >= 0)
         result = Py_NewRef(Py_None);
 done:
     PyMem_Free(in);
     PyMem_Free(out.data);
     PyMem_Free(value.data);
+    PyMem_Free(text.chars.data);
     return result;
 }
 
@@ -1511,7 +1581,7 @@ static PyMethodDef methods[] = {
     {"learn_fold", learn_fold, METH_VARARGS, "How one non-ASCII character folds (words._char_fold)."},
     {"xml_clean", xml_clean, METH_O, "Whether the text holds no character that XML 1.0 forbids."},
     {"html_to_text", html_to_text, METH_VARARGS, "html.html_to_text of sanitised HTML, or None (another entity)."},
-    {"sanitize", sanitize, METH_VARARGS, "html.sanitize_html's nh3 call for simple markup, or None (nh3 decides)."},
+    {"sanitize", sanitize, METH_VARARGS, "html.sanitize_html's nh3 call for simple markup, and its text; or None (nh3 decides)."},
     {"dfa_counts", dfa_counts, METH_VARARGS, "py3langid's visit_counts: {feature: count}, None or NotImplemented."},
     {"collapse_spaces", collapse_spaces, METH_O, "b' '.join(data.split()) for data spaced with b' ' only."},
     {"token_table", token_table, METH_O, "A lookup table for present_tokens."},

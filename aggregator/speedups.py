@@ -33,7 +33,7 @@ class Native(Protocol):
     def html_to_text(self, markup: str, block_tags: frozenset[str], /) -> str | None: ...
 
     def sanitize(self, markup: str, rules: dict[str, frozenset[str]], entities: dict[str, str], link_rel: str,
-                 /) -> str | None: ...
+                 block_tags: frozenset[str], /) -> tuple[str, str] | None: ...
 
     def dfa_counts(self, nextmove: Any, rowbase: list[int], output: list[int], data: bytes, /) -> Any: ...
 
@@ -42,7 +42,7 @@ class Native(Protocol):
     def present_tokens(self, joined: bytes, table: bytes, tokens: tuple[bytes, ...], /) -> set[bytes]: ...
 
 
-VERSION = 5  # SPEEDUPS_VERSION in _speedups.c
+VERSION = 6  # SPEEDUPS_VERSION in _speedups.c
 
 
 def load() -> Native | None:

@@ -15,6 +15,7 @@ from aggregator.normalise.html import (
     html_to_text,
     plain_text,
     sanitize_html,
+    sanitized,
     strip_xml_forbidden,
     text_to_html,
 )
@@ -41,12 +42,14 @@ def normalise_entry(raw: RawEntry, source: Source, *, fetched_url: str, now: dat
     base = _base(raw.base_url, fetched_url)
     url = canonical_url(link, base) if link else canonical_url(fetched_url)
 
-    content_html = sanitize_html(raw.content, base) if raw.content else ""
+    content_html, content_text = sanitized(raw.content, base) if raw.content else ("", "")
     if raw.summary == raw.content:  # many feeds repeat the body as the summary
-        summary_html = content_html
+        summary_html, summary_text = content_html, content_text
     else:
-        summary_html = sanitize_html(raw.summary, base) if raw.summary else ""
-    text = html_to_text(content_html or summary_html)
+        summary_html, summary_text = sanitized(raw.summary, base) if raw.summary else ("", "")
+    text = content_text if content_html else summary_text  # what the sanitiser read while writing, if it did
+    if text is None:
+        text = html_to_text(content_html or summary_html)
     if not summary_html and len(text) > 0:
         summary_html = text_to_html(excerpt(text, SUMMARY_CHARS))  # always escaped: text may hold "<b>"
 
