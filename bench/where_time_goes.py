@@ -60,7 +60,7 @@ def workers(config: Config, farm: Path) -> None:
     watch = Stopwatch()
     for name in ("parse_feed", "normalise_entry", "signatures_of"):
         watch.wrap(prepare, name)
-    for name in ("sanitize_html", "html_to_text", "text_hash", "canonical_url", "entry_dates", "detect_language",
+    for name in ("sanitized", "html_to_text", "text_hash", "canonical_url", "entry_dates", "detect_language",
                  "record_uid", "plain_text"):
         watch.wrap(normalise, name)
     watch.wrap(Classifier, "classify")

@@ -9,7 +9,7 @@ from aggregator.errors import StoreError
 from aggregator.records import Settings
 from aggregator.store.sql import SqlStore
 
-PAGE_SIZE = 16384
+PAGE_SIZE = 4096
 WAL_CHECKPOINT_BYTES = 40 << 20
 
 
@@ -28,10 +28,10 @@ def open_sqlite(path: str, settings: Settings | None = None) -> SqlStore:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level="DEFERRED")
-        # 16 KB pages for a new database (an existing one keeps its own): a record's row is ~3 KB of HTML,
-        # which overflows a 4 KB page; a first poll stores with ~7% less CPU and a quarter of the write
-        # calls (bench/where_time_goes.py --stage store), and at 200k stored records an ingest costs the
-        # same per record (bench/dedupe_scale.py). Only settable before the first table and WAL.
+        # 4 KB pages, said out loud. 16 KB pages (a record's ~3 KB of HTML overflows a 4 KB page) stored a first
+        # poll with ~7% less CPU (-2% wall), but at a million stored records an ingest cost 15-30% more per
+        # record (bench/dedupe_scale.py, fresh loads: 321-370 against 273-283 us; the random look-ups read four
+        # times the bytes a page). Only settable before the first table and WAL: a database keeps its own.
         conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")

@@ -235,24 +235,20 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         open_store(f"sqlite:///{path}")
 
 
-def test_a_new_database_has_16k_pages_and_an_existing_one_keeps_its_own(tmp_path: Path) -> None:
+def test_the_wal_is_checkpointed_every_40_mb_whatever_the_page_size(tmp_path: Path) -> None:
     new = tmp_path / "new.db"
-    open_store(f"sqlite:///{new}").close()
     old = tmp_path / "old.db"
-    with sqlite3.connect(old) as conn:  # a database made before page sizes were set: 4 KB pages
-        conn.execute("PRAGMA page_size=4096")
+    with sqlite3.connect(old) as conn:  # a database made with bigger pages keeps them
+        conn.execute("PRAGMA page_size=16384")
         conn.execute("CREATE TABLE t (x)")
-    reopened = open_store(f"sqlite:///{old}")
-    fresh = open_store(f"sqlite:///{new}")
-    # a checkpoint every 40 MB of WAL, in pages of either size
-    assert reopened._conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (10240,)
-    assert fresh._conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (2560,)
-    reopened.close()
+    fresh, reopened = open_store(f"sqlite:///{new}"), open_store(f"sqlite:///{old}")
+    assert fresh._conn.execute("PRAGMA page_size").fetchone() == (4096,)
+    assert fresh._conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (10240,)
+    assert reopened._conn.execute("PRAGMA page_size").fetchone() == (16384,)
+    assert reopened._conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (2560,)
+    assert reopened._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() is not None
     fresh.close()
-    with sqlite3.connect(new) as conn_new, sqlite3.connect(old) as conn_old:
-        assert conn_new.execute("PRAGMA page_size").fetchone() == (16384,)
-        assert conn_old.execute("PRAGMA page_size").fetchone() == (4096,)
-        assert conn_old.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() is not None
+    reopened.close()
 
 
 def test_unknown_database_url_is_explained() -> None:
