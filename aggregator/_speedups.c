@@ -583,18 +583,27 @@ typedef struct {
     int after_space; /* the last byte written was a space (or nothing is written yet) */
 } Out;
 
-static int out_reserve(Out *o, Py_ssize_t more)
+/* Room for `more` items of `item` bytes after `size` in a buffer that doubles as it grows: *data may move. */
+static void *grown_buffer(void *data, Py_ssize_t *capacity, Py_ssize_t size, Py_ssize_t more, size_t item)
 {
-    if (o->size + more <= o->capacity)
-        return 0;
-    Py_ssize_t capacity = o->capacity * 2 + more;
-    char *grown = PyMem_Realloc(o->data, (size_t)capacity);
+    if (size + more <= *capacity)
+        return data;
+    Py_ssize_t wanted = *capacity * 2 + more + 64;
+    void *grown = PyMem_Realloc(data, item * (size_t)wanted);
     if (grown == NULL) {
         PyErr_NoMemory();
-        return -1;
+        return NULL;
     }
-    o->data = grown;
-    o->capacity = capacity;
+    *capacity = wanted;
+    return grown;
+}
+
+static int out_reserve(Out *o, Py_ssize_t more)
+{
+    char *data = grown_buffer(o->data, &o->capacity, o->size, more, 1);
+    if (data == NULL)
+        return -1;
+    o->data = data;
     return 0;
 }
 
@@ -998,14 +1007,10 @@ static inline int chars_reserve(Chars *o, Py_ssize_t more)
 {
     if (o->size + more <= o->capacity)
         return 0;
-    Py_ssize_t capacity = o->capacity * 2 + more + 64;
-    Py_UCS4 *grown = PyMem_Realloc(o->data, sizeof(Py_UCS4) * (size_t)capacity);
-    if (grown == NULL) {
-        PyErr_NoMemory();
+    Py_UCS4 *data = grown_buffer(o->data, &o->capacity, o->size, more, sizeof(Py_UCS4));
+    if (data == NULL)
         return -1;
-    }
-    o->data = grown;
-    o->capacity = capacity;
+    o->data = data;
     return 0;
 }
 
