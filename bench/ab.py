@@ -53,24 +53,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("base", help="the commit to compare with (e.g. HEAD~3)")
     parser.add_argument("--pairs", type=int, default=3)
-    parser.add_argument("--feeds", type=int, default=1000)
-    parser.add_argument("--entries", type=int, default=50)
-    parser.add_argument("--port", type=int, default=8089)
+    run.add_farm_arguments(parser)
     args = parser.parse_args()
-    if not run.FARM_TOOLS.is_dir():
-        raise SystemExit(f"../shared/feedfarm not found at {run.FARM_TOOLS}: the benchmark needs it")
-    run.WORK.mkdir(exist_ok=True)
-    farm = run.generate(args.feeds, args.entries, 20, args.port)
-    run_dir = run.WORK / "ab-run"
-    run_dir.mkdir(exist_ok=True)
-    run.write_config(run_dir / "feeds.yaml", (farm / "public" / "feeds.txt").read_text().split(), "feed", "feeds")
+    farm, config = run.feed_farm(args, run.WORK / "ab-run")
     codes = {"base": worktree(args.base), "new": run.REPO}
     server, _ = run.start_server(farm, args.port)
     results: dict[str, list[dict[str, float]]] = {"base": [], "new": []}
     try:
         for pair in range(args.pairs):
             for label, code in codes.items():
-                r = first_poll(code, run_dir / "feeds.yaml")
+                r = first_poll(code, config)
                 results[label].append(r)
                 print(f"pair {pair + 1} {label:4s}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.1f} s CPU, "
                       f"{r['peak_rss_mb']:.0f} MB, {r['new_records']:.0f} records", flush=True)

@@ -100,6 +100,25 @@ def write_config(path: Path, urls: list[str], kind: str, name: str) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def add_farm_arguments(parser: argparse.ArgumentParser) -> None:
+    """--feeds, --entries and --port, as the benchmarks built on this farm take them."""
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--entries", type=int, default=50)
+    parser.add_argument("--port", type=int, default=8089)
+
+
+def feed_farm(args: argparse.Namespace, folder: Path) -> tuple[Path, Path]:
+    """The farm `args` ask for (generated once) and a sources.yaml of its feeds in `folder`."""
+    if not FARM_TOOLS.is_dir():
+        raise SystemExit(f"../shared/feedfarm not found at {FARM_TOOLS}: the benchmark needs it")
+    WORK.mkdir(exist_ok=True)
+    farm = generate(args.feeds, args.entries, 20, args.port)
+    folder.mkdir(exist_ok=True)
+    config = folder / "feeds.yaml"
+    write_config(config, (farm / "public" / "feeds.txt").read_text().split(), "feed", "feeds")
+    return farm, config
+
+
 # Runs one command and reports the rusage of its process tree. Each run is measured from a process of its
 # own: RUSAGE_CHILDREN's peak RSS is the largest of every child so far, so measured from here the second
 # poll would report the first poll's peak.

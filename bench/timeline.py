@@ -182,18 +182,11 @@ def report() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--feeds", type=int, default=1000)
-    parser.add_argument("--entries", type=int, default=50)
-    parser.add_argument("--port", type=int, default=8089)
+    run.add_farm_arguments(parser)
     args = parser.parse_args()
-    if not run.FARM_TOOLS.is_dir():
-        raise SystemExit(f"../shared/feedfarm not found at {run.FARM_TOOLS}: this needs it")
-    run.WORK.mkdir(exist_ok=True)
-    farm = run.generate(args.feeds, args.entries, 20, args.port)
     folder = run.WORK / "timeline"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
-    run.write_config(folder / "feeds.yaml", (farm / "public" / "feeds.txt").read_text().split(), "feed", "feeds")
+    shutil.rmtree(folder, ignore_errors=True)  # an empty database: a first poll
+    farm, _ = run.feed_farm(args, folder)
     server, _ = run.start_server(farm, args.port)
     instrument()
     from aggregator.cli.app import load_commands, tune_garbage_collector
