@@ -1045,17 +1045,10 @@ static inline void text_put(Text *t, Py_UCS4 c)
     t->chars.data[t->chars.size++] = c;
 }
 
-static int text_char(Text *t, Py_UCS4 c)
-{
-    text_put(t, c);
-    return 0;
-}
-
-static int text_chars(Text *t, const Py_UCS4 *s, Py_ssize_t n)
+static void text_put_all(Text *t, const Py_UCS4 *s, Py_ssize_t n)
 {
     for (Py_ssize_t k = 0; k < n; k++)
         text_put(t, s[k]);
-    return 0;
 }
 
 /* A character html5ever passes through unchanged, and that this code may write: no controls but tab and
@@ -1423,23 +1416,26 @@ static PyObject *sanitize(PyObject *self, PyObject *args)
                 r = san_tag(in, n, &i, &out, stack, &depth, &value, &text);
             else if (next == '!' || next == '?')
                 r = 0; /* comments, declarations, processing instructions: nh3 */
-            else /* "<" not starting a tag is text */
-                r = san_escaped(&out, &c, 1, 0) < 0 || text_char(&text, c) < 0 ? -1 : 1;
+            else { /* "<" not starting a tag is text */
+                r = san_escaped(&out, &c, 1, 0) < 0 ? -1 : 1;
+                text_put(&text, c);
+            }
         } else if (c == '&') {
             value.size = 0;
             r = san_reference(in, n, &i, &value);
-            if (r == 1 && (san_escaped(&out, value.data, value.size, 0) < 0
-                           || text_chars(&text, value.data, value.size) < 0))
+            if (r == 1 && san_escaped(&out, value.data, value.size, 0) < 0)
                 r = -1;
+            text_put_all(&text, value.data, value.size);
         } else if (!san_plain_char(c)) {
             r = 0;
         } else if (c == '>' || c == 0xA0) {
-            r = san_escaped(&out, &c, 1, 0) < 0 || text_char(&text, c) < 0 ? -1 : 1;
+            r = san_escaped(&out, &c, 1, 0) < 0 ? -1 : 1;
+            text_put(&text, c);
+        } else if (chars_reserve(&out, 1) < 0) {
+            r = -1;
         } else {
-            if (chars_reserve(&out, 1) < 0 || text_char(&text, c) < 0)
-                r = -1;
-            else
-                out.data[out.size++] = c;
+            out.data[out.size++] = c;
+            text_put(&text, c);
         }
     }
     if (r == 1 && depth == 0)

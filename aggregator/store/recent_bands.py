@@ -46,7 +46,7 @@ class RecentBands:
     a few times in all, for one more `searchsorted` a look-up.
 
     Most keys a source looks up are under no row (a new story's bands are new), so a table of which key
-    slots hold committed rows (`_SLOTS` bits of the key, which is a hash already) sends only the keys that
+    slots hold committed rows (the key's low bits, `_SLOT_MASK`: a key is a hash already) sends only the keys that
     may be there to the binary searches: they were ~10% of the storing thread in a first poll.
     """
 
@@ -78,7 +78,8 @@ class RecentBands:
             self._open = _merged_columns(self._open, _sorted_columns(array))
 
     def commit(self) -> None:
-        """Merge the open transaction's rows into the committed columns: O(rows kept), no full re-sort."""
+        """Merge the open transaction's rows into the small committed run (and that into the big one at half
+        its size): no full re-sort."""
         if len(self._open[0]):
             import numpy as np
 
@@ -120,9 +121,10 @@ class RecentBands:
         if self._slots is not None:
             maybe = np.flatnonzero(self._slots[keys & _SLOT_MASK])  # the keys some committed row may be under
             if len(maybe):
+                candidates = keys[maybe]
                 for columns in (self._big, self._small):
                     if len(columns[0]):
-                        at, published, refs = _rows_under(columns, keys[maybe], window_start, window_end)
+                        at, published, refs = _rows_under(columns, candidates, window_start, window_end)
                         parts.append((maybe[at], published, refs))
         if len(self._open[0]):
             parts.append(_rows_under(self._open, keys, window_start, window_end))
