@@ -16,7 +16,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from aggregator import speedups
 from aggregator.normalise.words import alnum_runs, folded_runs, non_ascii
@@ -77,6 +76,10 @@ class _Article:
             self._folded = _without_marks(f"{fold_words(title)}\n{fold_words(text)}")
         return self._folded
 
+    def has_run_part(self, needle: bytes) -> bool:
+        """Whether `needle` (letters and digits only) occurs within one of the runs."""
+        return any(needle in joined for joined in self.joined)
+
     def has_phrase(self, needle: bytes) -> bool:
         """Whether b" w1 w2 " occurs in the runs joined by single spaces."""
         if self._padded is None:
@@ -84,15 +87,21 @@ class _Article:
         return needle in self._padded
 
 
-@lru_cache(maxsize=1 << 16)
-def _char_has_marks(ch: str) -> bool:
-    return _MARKS.search(unicodedata.normalize("NFD", ch)) is not None
+_CHECKED: set[str] = set()  # characters seen so far (of every script news is written in: thousands at most)
+_MARKED: set[str] = set()  # those of them whose NFD holds a combining mark
 
 
-@lru_cache(maxsize=256)  # most texts of a language have the same few: accents, quotes, currency signs
 def _has_marks(chars: frozenset[str]) -> bool:
-    """Whether the NFD form of a text made of `chars` holds combining marks (decomposition is per character)."""
-    return any(_char_has_marks(ch) for ch in chars)
+    """Whether the NFD form of a text made of `chars` holds combining marks (decomposition is per character).
+
+    By two sets rather than a cache of char sets: a Chinese text's hundreds of characters make a set no
+    other text has, and a cache keyed by it missed nearly every time.
+    """
+    new = chars - _CHECKED
+    if new:
+        _MARKED.update(ch for ch in new if _MARKS.search(unicodedata.normalize("NFD", ch)))
+        _CHECKED.update(new)
+    return not _MARKED.isdisjoint(chars)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +124,13 @@ class _Keywords:
     def __init__(self, keys: Iterable[str]) -> None:
         self.words: dict[bytes, str] = {}  # a one-word keyword's run (UTF-8) -> its key
         self.phrases: list[_Phrase] = []
-        self.unspaced: list[tuple[str, frozenset[str]]] = []  # with its non-ASCII characters
+        # with its non-ASCII characters, and its UTF-8 when it is one run of letters and digits (then it is in
+        # the folded text exactly when it is in one of its runs, which need not be joined into that text)
+        self.unspaced: list[tuple[str, frozenset[str], bytes | None]] = []
         self.patterns: list[_Pattern] = []
         for key in dict.fromkeys(keys):
             self._add(key)
-        self._unspaced_chars = frozenset(c for _, chars in self.unspaced for c in chars)
+        self._unspaced_chars = frozenset(c for _, chars, _ in self.unspaced for c in chars)
         self._tokens = frozenset((*self.words, *(t for p in self.phrases for t in p.tokens),
                                   *(g for p in self.patterns for g in p.guards)))
         self._token_tuple = tuple(self._tokens)
@@ -137,7 +148,7 @@ class _Keywords:
 
     def _add(self, key: str) -> None:
         if _UNSPACED.search(key):
-            self.unspaced.append((key, frozenset(non_ascii(key))))
+            self.unspaced.append((key, frozenset(non_ascii(key)), _utf8([key])[0] if words(key) == [key] else None))
         elif _SIMPLE.fullmatch(key):
             tokens = _utf8(words(key))
             if len(tokens) == 1:
@@ -157,8 +168,8 @@ class _Keywords:
             if present.issuperset(phrase.tokens) and article.has_phrase(phrase.needle):
                 hits.add(phrase.key)
         if not self._unspaced_chars.isdisjoint(article.chars):
-            for key, chars in self.unspaced:
-                if chars <= article.chars and key in article.folded:
+            for key, chars, run in self.unspaced:
+                if chars <= article.chars and (article.has_run_part(run) if run else key in article.folded):
                     hits.add(key)
         for pat in self.patterns:
             if present.issuperset(pat.guards) and pat.pattern.search(article.folded):

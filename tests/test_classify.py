@@ -67,6 +67,10 @@ def topics_of(include: tuple[str, ...], title: str, text: str = "", exclude: tup
     ("人工智能", "展会聚焦人工智能与机器人", True),
     ("ＡＩ芯片", "AI芯片展区", True),
     ("高交会", "第二十届高交會", False),
+    ("物联网", "物联，网络安全", False),  # never across punctuation or spaces the keyword lacks
+    ("人工智能", "人工 智能", False),
+    ("智能 制造", "智能 制造", True),
+    ("智能 制造", "智能，制造", False),
 ])
 def test_keyword_matching(keyword: str, title: str, matches: bool) -> None:
     assert topics_of((keyword,), title) is matches
@@ -161,3 +165,22 @@ def test_title_and_text_are_matched_as_one_folded_text(title_parts: list[str], t
     keywords = ["AI", "IoT", "trade fair", "Messe Düsseldorf", "5G", "café", "strasse", "fair trade ai"]
     title, text = "".join(title_parts), "".join(text_parts)
     assert _Keywords(_key(k) for k in keywords).found(title, text) == _reference_keys(keywords, title, text)
+
+
+_UNSPACED_KEYWORDS = ["物联网", "人工智能", "ＡＩ芯片", "高交会", "智能 制造", "5G·物联网", "ロボット"]
+
+
+@given(st.lists(st.sampled_from(["物联", "网", "物联网", "人工", "智能", "AI", "ａｉ", "芯片", "高交会", "高交會", " ",
+                                 "，", "·", "5G", "制造", "ロボット", "ﾛﾎﾞｯﾄ", "é", "\n", "x"]), max_size=12),
+       st.lists(st.sampled_from(["物联网", "智能", " ", "制造", "。", "人工智能", "ａｉ芯片", "\n", "ロボ", "ット"]),
+                max_size=12))
+def test_keywords_in_unspaced_scripts_are_substrings_of_the_folded_text(title_parts: list[str],
+                                                                     text_parts: list[str]) -> None:
+    """A keyword in a script without spaces matches wherever it occurs in the folded title and text (read
+    from the runs when the keyword is one run of letters): never across punctuation the keyword lacks."""
+    from aggregator.classify import _key, _Keywords, fold
+
+    title, text = "".join(title_parts), "".join(text_parts)
+    folded = fold(f"{title}\n{text}")
+    expected = {key for key in map(_key, _UNSPACED_KEYWORDS) if key in folded}
+    assert _Keywords(_key(k) for k in _UNSPACED_KEYWORDS).found(title, text) == expected
