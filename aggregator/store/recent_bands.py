@@ -15,11 +15,11 @@ Python loop over them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 from aggregator.store.schema import BAND_PERIOD
-from aggregator.store.sorted_columns import merge_sorted
+from aggregator.store.sorted_columns import index_order, merge_sorted
 
 if TYPE_CHECKING:  # numpy is imported on first use: a run where every feed answers 304 never needs it
     import numpy as np
@@ -124,10 +124,10 @@ class RecentBands:
                 candidates = keys[maybe]
                 for columns in (self._big, self._small):
                     if len(columns[0]):
-                        at, published, refs = _rows_under(columns, candidates, window_start, window_end)
+                        at, published, refs = rows_under(columns, candidates, window_start, window_end)
                         parts.append((maybe[at], published, refs))
         if len(self._open[0]):
-            parts.append(_rows_under(self._open, keys, window_start, window_end))
+            parts.append(rows_under(self._open, keys, window_start, window_end))
         parts = [p for p in parts if len(p[0])]
         if not parts:
             empty = np.empty(0, dtype=np.int64)
@@ -147,19 +147,17 @@ class RecentBands:
             found.setdefault(key, []).append(ref)
         return found
 
-    def sorted_rows(self, chunk: int = 65536) -> Iterator[tuple[int, int, int]]:
-        """The unmerged (key, published, ref) rows in the `bands` index's order, period first: an index takes
-        them fastest in its own order. Made into Python ints a chunk at a time (a million rows at once
-        would take ~100 MB)."""
-        if not self._unmerged:
-            return
+    def unmerged_columns(self) -> tuple[I64, I64, I64, I64]:
+        """The unmerged rows as (period, key, published, ref) columns, in that order: the index's."""
         import numpy as np
 
+        if not self._unmerged:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, empty, empty
         keys, published, refs = (np.concatenate(c) for c in zip(*self._unmerged, strict=True))
-        order = np.lexsort((refs, published, keys, published // BAND_PERIOD))
-        for start in range(0, len(order), chunk):
-            part = order[start : start + chunk]
-            yield from zip(keys[part].tolist(), published[part].tolist(), refs[part].tolist(), strict=True)
+        periods = published // BAND_PERIOD
+        order = index_order(periods, keys, published, refs)
+        return periods[order], keys[order], published[order], refs[order]
 
 
 def encode_rows(rows: I64) -> bytes:
@@ -186,8 +184,9 @@ def _merged_columns(old: _Columns, new: _Columns) -> _Columns:
     return keys, published, refs
 
 
-def _rows_under(columns: _Columns, keys: I64, window_start: int, window_end: int) -> tuple[I64, I64, I64]:
-    """(index into `keys`, published, ref) of the rows of `columns` under `keys`, in the window, unordered."""
+def rows_under(columns: _Columns, keys: I64, window_start: int, window_end: int) -> tuple[I64, I64, I64]:
+    """(index into `keys`, published, ref) of the rows of `columns` under `keys` (sorted), in the window: by key,
+    each key's rows in the columns' order."""
     import numpy as np
 
     column_keys, column_published, column_refs = columns

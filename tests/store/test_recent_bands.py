@@ -29,6 +29,10 @@ def _sql_lookup(rows: list[Row], keys: list[int], start: int, end: int) -> dict[
     return found
 
 
+def _unmerged(recent: RecentBands) -> list[tuple[int, int, int, int]]:
+    return list(zip(*(column.tolist() for column in recent.unmerged_columns()), strict=True))
+
+
 def _unseen(rows: list[Row], seen: set[Row]) -> list[Row]:
     """The same row twice would be one row of the index (its primary key), and the store never writes it twice."""
     fresh = [r for r in dict.fromkeys(rows) if r not in seen]
@@ -65,7 +69,7 @@ def test_rollback_forgets_the_open_transaction_only() -> None:
     assert len(recent) == 2
 
 
-def test_sorted_rows_come_in_index_order_period_first_in_chunks() -> None:
+def test_unmerged_rows_come_in_index_order_period_first() -> None:
     rng = random.Random(3)
     span = 3 * BAND_PERIOD  # dates in six periods, before 1970 too
     rows = list({(rng.randrange(50), rng.randrange(-span, span), rng.randrange(10**6)) for _ in range(500)})
@@ -73,8 +77,8 @@ def test_sorted_rows_come_in_index_order_period_first_in_chunks() -> None:
     for start in range(0, len(rows), 70):
         recent.add(rows[start : start + 70])
         recent.commit()
-    in_index_order = sorted(rows, key=lambda row: (row[1] // BAND_PERIOD, *row))  # (period, key, published, ref)
-    assert list(recent.sorted_rows(chunk=64)) == in_index_order
+    in_index_order = sorted((row[1] // BAND_PERIOD, *row) for row in rows)  # (period, key, published, ref)
+    assert _unmerged(recent) == in_index_order
     recent.clear()
     assert len(recent) == 0 and recent.lookup([r[0] for r in rows], -span, span) == {}
 
@@ -86,7 +90,7 @@ def test_the_open_rows_round_trip_through_their_blob() -> None:
     recent.add(rows[1:])
     assert recent.has_open_rows() and sorted(map(tuple, decode_rows(recent.open_blob()).tolist())) == sorted(rows)
     recent.commit()
-    assert not recent.has_open_rows() and list(recent.sorted_rows()) == sorted(rows)
+    assert not recent.has_open_rows() and _unmerged(recent) == sorted((r[1] // BAND_PERIOD, *r) for r in rows)
 
 
 def test_merged_rows_leave_the_merge_queue_but_stay_searchable() -> None:
@@ -96,10 +100,10 @@ def test_merged_rows_leave_the_merge_queue_but_stay_searchable() -> None:
     recent.commit()
     recent.add([(1, 11, 300)])
     recent.commit()
-    assert recent.unmerged() == 3 and list(recent.sorted_rows()) == [(1, 10, 100), (1, 11, 300), (2, 10, 200)]
+    assert recent.unmerged() == 3 and _unmerged(recent) == [(0, 1, 10, 100), (0, 1, 11, 300), (0, 2, 10, 200)]
     recent.merged()
-    assert recent.unmerged() == 0 and list(recent.sorted_rows()) == []
+    assert recent.unmerged() == 0 and _unmerged(recent) == []
     assert recent.lookup([1, 2], 0, 99) == {1: [100, 300], 2: [200]}
     recent.add([(3, 12, 400)])
     recent.commit()
-    assert list(recent.sorted_rows()) == [(3, 12, 400)]
+    assert _unmerged(recent) == [(0, 3, 12, 400)]
