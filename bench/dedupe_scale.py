@@ -40,6 +40,7 @@ from aggregator import dedupe  # noqa: E402
 from aggregator.dedupe.shingles import STOPWORDS  # noqa: E402
 from aggregator.records import Article, Settings  # noqa: E402
 from aggregator.store import SqlStore, open_store  # noqa: E402
+from aggregator.store.recent_bands import decode_rows, encode_rows  # noqa: E402
 from aggregator.store.schema import BAND_PERIOD  # noqa: E402
 from aggregator.store.sql import mint_story_id, ref_of  # noqa: E402
 
@@ -130,6 +131,10 @@ def load(db: Path, records: int, per_day: int, words: int) -> None:
     conn.execute("ANALYZE")
     conn.commit()
     conn.close()
+    store = open_store(f"sqlite:///{db}", Settings())
+    store.move_bands_into_blocks()  # SQLite keeps them as blocks (store/band_blocks.py); inserted above as rows
+    store._conn.commit()
+    store.close()
 
 
 def new_articles(count: int, stored: int, per_day: int, words: int) -> Iterator[Article]:
@@ -208,6 +213,16 @@ def reset(db: Path) -> None:
         conn.execute("CREATE TEMP TABLE gone (ref INTEGER PRIMARY KEY)")
         conn.executemany("INSERT OR IGNORE INTO gone VALUES (?)", refs)
         conn.execute("DELETE FROM bands WHERE ref IN (SELECT ref FROM gone)")  # a scan: bands is keyed by band
+        gone = np.array(sorted(r for (r,) in refs), dtype=np.int64)
+        first = min((published for (published,) in conn.execute(
+            "SELECT published FROM articles WHERE uid LIKE 'new-%'")), default=None)
+        for period, block, blob in conn.execute("SELECT period, block, rows FROM band_blocks WHERE period >= ?",
+                                                ((first or 0) // BAND_PERIOD,)).fetchall():
+            rows = decode_rows(bytes(blob))
+            kept = rows[~np.isin(rows[:, 2], gone)]
+            if len(kept) < len(rows):
+                conn.execute("UPDATE band_blocks SET rows = ? WHERE period = ? AND block = ?",
+                             (encode_rows(kept), period, block))
         conn.execute("DELETE FROM signatures WHERE ref IN (SELECT ref FROM gone)")
         conn.execute("DELETE FROM pending_bands")
         conn.execute("DELETE FROM articles WHERE uid LIKE 'new-%'")

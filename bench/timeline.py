@@ -6,7 +6,8 @@ and how busy the two cores were. One command:
 
 It runs `aggregator run --all` in this process (bench/run.py's farm, server and sources.yaml, an empty
 database) with a few functions wrapped:
-- phases: the first and last write batch, the last merge of band rows, publishing;
+- phases: the first and last write batch, the last merge of band rows, publishing, with this process's
+  resident memory then and its peak so far;
 - threads: CPU seconds of each thread of this process, read from /proc while the run goes (the worker
   processes are reported as one figure);
 - waits: harvest threads waiting for room in the store's queue, the storing thread waiting for harvests,
@@ -49,8 +50,15 @@ THREAD_CPU: dict[str, float] = {}
 BUSY: list[tuple[float, float]] = []
 
 
+def memory() -> str:
+    """This process's resident memory now and at its peak so far (VmRSS, VmHWM)."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    now, peak = (int(fields.get(k, "0 kB").split()[0]) // 1024 for k in ("VmRSS", "VmHWM"))
+    return f"RSS {now} MB, peak {peak} MB"
+
+
 def mark(label: str) -> None:
-    MARKS.append((time.perf_counter() - T0, time.process_time(), label))
+    MARKS.append((time.perf_counter() - T0, time.process_time(), f"{label} ({memory()})"))
 
 
 def around(owner: Any, name: str, label: str) -> None:
@@ -157,7 +165,7 @@ def sample(stop: threading.Event) -> None:
 
 
 def report() -> None:
-    shown = [m for m in MARKS if not m[2].startswith("write batch") or m[2] in ("write batch 1 stored",)]
+    shown = [m for m in MARKS if not m[2].startswith("write batch") or m[2].startswith("write batch 1 stored")]
     batches = [m for m in MARKS if m[2].startswith("write batch")]
     if batches:
         shown.append(batches[-1])

@@ -58,8 +58,9 @@ def touched_blocks(periods: I64, keys: I64) -> dict[int, list[int]]:
     return touched
 
 
-def as_blocks(periods: I64, keys: I64, published: I64, refs: I64) -> list[tuple[int, int, bytes]]:
-    """Rows sorted by (period, key, published, ref) as (period, block, blob) rows of `band_blocks`."""
+def as_blocks(periods: I64, keys: I64, published: I64, refs: I64) -> list[tuple[int, int, memoryview]]:
+    """Rows sorted by (period, key, published, ref) as (period, block, blob) rows of `band_blocks` (views of
+    one buffer: sqlite3 binds them as blobs without a copy each)."""
     import numpy as np
 
     if not len(keys):
@@ -67,13 +68,13 @@ def as_blocks(periods: I64, keys: I64, published: I64, refs: I64) -> list[tuple[
     blocks = blocks_of(keys)
     first = _block_starts(periods, blocks)
     bounds = (np.append(first, len(keys)) * _ROW_BYTES).tolist()
-    data = encode_rows(np.stack([keys, published, refs], axis=1))
+    data = memoryview(encode_rows(np.stack([keys, published, refs], axis=1)))
     return [(period, block, data[bounds[i] : bounds[i + 1]]) for i, (period, block) in
             enumerate(zip(periods[first].tolist(), blocks[first].tolist(), strict=True))]
 
 
 def merged_blocks(stored: Sequence[tuple[int, int, bytes]], periods: I64, keys: I64, published: I64,
-                  refs: I64) -> list[tuple[int, int, bytes]]:
+                  refs: I64) -> list[tuple[int, int, memoryview]]:
     """The blocks the new rows (sorted by (period, key, published, ref)) fall in, with the rows `stored`
     there already: sorted, each row once."""
     import numpy as np

@@ -40,8 +40,12 @@ def index_order(periods: I64, keys: I64, published: I64, refs: I64) -> I64:
 
     order = np.argsort(keys, kind="stable")
     order = order[np.argsort(periods[order], kind="stable")]
-    sorted_keys, sorted_periods = keys[order], periods[order]
-    same = (sorted_keys[1:] == sorted_keys[:-1]) & (sorted_periods[1:] == sorted_periods[:-1])
+    sorted_keys = keys[order]
+    same = sorted_keys[1:] == sorted_keys[:-1]
+    del sorted_keys
+    sorted_periods = periods[order]
+    same &= sorted_periods[1:] == sorted_periods[:-1]
+    del sorted_periods
     if same.any():
         tied = np.zeros(len(order), dtype=bool)
         tied[1:] |= same
