@@ -204,6 +204,7 @@ def peak_rss() -> float:
 
 def reset(db: Path) -> None:
     """Remove what an earlier ingest run added, so --reuse measures the same history again."""
+    open_store(f"sqlite:///{db}", Settings()).close()  # a history loaded by older code is migrated first
     with sqlite3.connect(db) as conn:
         conn.execute("DELETE FROM story_topics WHERE story_id IN "
                      "(SELECT story_id FROM stories WHERE primary_uid LIKE 'new-%')")

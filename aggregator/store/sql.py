@@ -47,6 +47,7 @@ log = logging.getLogger("aggregator.store")
 _BATCH = 500  # keys per IN (...) query: well under SQLite's variable limit
 _INSERT_BANDS = ("INSERT INTO bands (period, band_key, published, ref) VALUES (?, ?, ?, ?) "
                  "ON CONFLICT (period, band_key, published, ref) DO NOTHING")
+_BLOCKS_READ_BY_RANGE = 4_000  # a merge touching more blocks of a period than this reads them in one scan
 _UPSERT_BLOCKS = ("INSERT INTO band_blocks (period, block, rows) VALUES (?, ?, ?) "
                   "ON CONFLICT (period, block) DO UPDATE SET rows = excluded.rows")
 
@@ -791,6 +792,12 @@ class SqlStore:
         for rows in zip(*(np.split(column, starts) for column in (periods, keys, published, refs)), strict=True):
             stored: list[tuple[int, int, bytes]] = []
             for period, blocks in touched_blocks(rows[0], rows[1]).items():
+                if len(blocks) > _BLOCKS_READ_BY_RANGE:  # most of the period: one range scan, not IN lists
+                    wanted = set(blocks)
+                    stored.extend((period, b, blob) for b, blob in self._exec(
+                        "SELECT block, rows FROM band_blocks WHERE period = ? AND block BETWEEN ? AND ? "
+                        "ORDER BY block", (period, blocks[0], blocks[-1])).fetchall() if b in wanted)
+                    continue
                 for chunk in _chunks(blocks):
                     stored.extend((p, b, bytes(blob)) for p, b, blob in self._exec(
                         "SELECT period, block, rows FROM band_blocks WHERE period = ? "
