@@ -235,7 +235,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         open_store(f"sqlite:///{path}")
 
 
-def test_the_wal_is_checkpointed_every_128_mb_whatever_the_page_size(tmp_path: Path) -> None:
+def test_the_wal_is_checkpointed_every_40_mb_whatever_the_page_size(tmp_path: Path) -> None:
     new = tmp_path / "new.db"
     old = tmp_path / "old.db"
     with sqlite3.connect(old) as conn:  # a database made with bigger pages keeps them
@@ -243,10 +243,9 @@ def test_the_wal_is_checkpointed_every_128_mb_whatever_the_page_size(tmp_path: P
         conn.execute("CREATE TABLE t (x)")
     fresh, reopened = open_store(f"sqlite:///{new}"), open_store(f"sqlite:///{old}")
     assert fresh._conn.execute("PRAGMA page_size").fetchone() == (4096,)
-    assert fresh._conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (32768,)
-    assert fresh._conn.execute("PRAGMA journal_size_limit").fetchone() == (128 << 20,)
+    assert fresh._conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (10240,)
     assert reopened._conn.execute("PRAGMA page_size").fetchone() == (16384,)
-    assert reopened._conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (8192,)
+    assert reopened._conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (2560,)
     assert reopened._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() is not None
     fresh.close()
     reopened.close()
