@@ -102,9 +102,10 @@ def merged_blocks(stored: Sequence[tuple[int, int, bytes]], periods: I64, keys: 
 def rows_in_blocks(blobs: Sequence[bytes], keys: I64, window_start: int,
                    window_end: int) -> tuple[I64, I64, I64]:
     """(index into `keys`, published, ref) of the rows under `keys` (sorted, distinct) in the window, read
-    from one period's blocks given in block order; each key's rows in (published, ref) order."""
+    from one period's blocks in any order; each key's rows in (published, ref) order."""
     import numpy as np
 
     rows = decode_rows(b"".join(blobs))
-    return rows_under((np.ascontiguousarray(rows[:, 0]), np.ascontiguousarray(rows[:, 1]),
-                       np.ascontiguousarray(rows[:, 2])), keys, window_start, window_end)
+    keys_column, published, refs = rows[:, 0], rows[:, 1], rows[:, 2]
+    order = index_order(np.zeros(len(rows), dtype=np.int64), keys_column, published, refs)
+    return rows_under((keys_column[order], published[order], refs[order]), keys, window_start, window_end)

@@ -47,6 +47,7 @@ log = logging.getLogger("aggregator.store")
 _BATCH = 500  # keys per IN (...) query: well under SQLite's variable limit
 _INSERT_BANDS = ("INSERT INTO bands (period, band_key, published, ref) VALUES (?, ?, ?, ?) "
                  "ON CONFLICT (period, band_key, published, ref) DO NOTHING")
+_BLOCKS_A_QUERY = 2_000  # blocks per look-up query (SQLite takes up to 32,766 parameters)
 _BLOCKS_READ_BY_RANGE = 4_000  # a merge touching more blocks of a period than this reads them in one scan
 _UPSERT_BLOCKS = ("INSERT INTO band_blocks (period, block, rows) VALUES (?, ?, ?) "
                   "ON CONFLICT (period, block) DO UPDATE SET rows = excluded.rows")
@@ -906,24 +907,30 @@ class SqlStore:
         return np.array(at, dtype=np.int64), np.array(refs, dtype=np.int64)
 
     def _rows_in_blocks(self, keys: I64, wanted: I64, window_start: int, window_end: int) -> tuple[I64, I64]:
-        """`_stored_rows` from SQLite's `band_blocks`: the blocks the keys fall in, period by period."""
+        """`_stored_rows` from SQLite's `band_blocks`: the blocks the keys fall in, one blob a period and query
+        (group_concat of the blocks, cast back to a blob: bytes as they are), not a Python object a block,
+        most of which hold no row a key wants."""
         import numpy as np
 
         wanted_keys = keys[wanted]
-        blocks = np.unique(blocks_of(wanted_keys)).tolist()
+        periods = self._stored_periods(window_start // BAND_PERIOD, window_end // BAND_PERIOD, "band_blocks")
+        by_period: dict[int, list[bytes]] = {}
+        for chunk in _chunks(np.unique(blocks_of(wanted_keys)).tolist(), _BLOCKS_A_QUERY) if periods else ():
+            for period, blob in self._exec(
+                    f"SELECT period, CAST(group_concat(rows, '') AS BLOB) FROM band_blocks WHERE period IN "
+                    f"({self._in(len(periods))}) AND block IN ({self._in(len(chunk))}) GROUP BY period",
+                    [*periods, *chunk]).fetchall():
+                if blob:
+                    by_period.setdefault(int(period), []).append(bytes(blob))
         at: list[I64] = []
         refs: list[I64] = []
-        for period in self._stored_periods(window_start // BAND_PERIOD, window_end // BAND_PERIOD, "band_blocks"):
-            blobs = [bytes(blob) for chunk in _chunks(blocks) for (blob,) in self._exec(
-                f"SELECT rows FROM band_blocks WHERE period = ? AND block IN ({self._in(len(chunk))}) ORDER BY block",
-                [period, *chunk]).fetchall()]
-            if blobs:
-                found, _, found_refs = rows_in_blocks(blobs, wanted_keys, window_start, window_end)
-                at.append(wanted[found])
-                refs.append(found_refs)
+        for period in sorted(by_period):  # oldest first: `_candidates` sorts by key stably, so periods stay in order
+            found, _, found_refs = rows_in_blocks(by_period[period], wanted_keys, window_start, window_end)
+            at.append(wanted[found])
+            refs.append(found_refs)
         if not at:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        return np.concatenate(at), np.concatenate(refs)  # `_candidates` sorts by key, stably: periods stay in order
+        return np.concatenate(at), np.concatenate(refs)
 
     def _stored_periods(self, first: int, last: int, table: str = "bands") -> list[int]:
         """The periods from `first` to `last` that `table` holds rows of. A window reaches as far after the new

@@ -57,7 +57,7 @@ def _lookup(stored: dict[tuple[int, int], bytes], keys: list[int], start: int, e
     blocks = set((wanted >> BLOCK_SHIFT).tolist())
     at_parts, ref_parts = [], []
     for period in sorted({p for p, _ in stored}):
-        blobs = [stored[period, b] for b in sorted(blocks) if (period, b) in stored]
+        blobs = [stored[period, b] for b in sorted(blocks, reverse=True) if (period, b) in stored]  # any order
         if blobs:
             at, _, refs = rows_in_blocks(blobs, wanted, start, end)
             at_parts.append(at)
