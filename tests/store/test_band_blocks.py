@@ -90,7 +90,7 @@ def test_a_block_is_a_period_and_the_top_bits_of_its_keys() -> None:
     rows = [(0, 1 << BLOCK_SHIFT, 5, 1), (0, (1 << BLOCK_SHIFT) + 9, 5, 2), (0, 2 << BLOCK_SHIFT, 5, 3),
             (1, 2 << BLOCK_SHIFT, BAND_PERIOD, 4)]
     columns = [np.array(c, dtype=np.int64) for c in zip(*rows, strict=True)]
-    blocks = as_blocks(*columns)
+    blocks = list(as_blocks(*columns))
     assert [(period, block, len(blob) // 24) for period, block, blob in blocks] == [(0, 1, 2), (0, 2, 1), (1, 2, 1)]
 
 
