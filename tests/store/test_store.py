@@ -478,3 +478,73 @@ def test_a_dated_ref_puts_the_minute_first_and_fits_an_int64(uid: str, published
     assert ref >> 37 == published // 60 and ref & (2**37 - 1) == ref_of(uid) & (2**37 - 1)
     assert ref_of(uid + "x", published + 60) > ref  # the signatures' key takes a later record at its end
     assert ref_of(uid, -1) == ref_of(uid, 2**40) == ref_of(uid)  # no usable date: the hash alone, as before
+
+
+def _story_facts(store: SqlStore) -> list[tuple[Any, ...]]:
+    facts = [(s.story_id, s.primary.uid, s.topics, s.published, s.updated, sorted(m.uid for m in s.members))
+             for s in store.stories_for_feed(None, 100)]
+    rows = store._exec("SELECT topic, story_id, published FROM story_topics ORDER BY topic, story_id").fetchall()
+    store._conn.commit()
+    return [*facts, *map(tuple, rows)]
+
+
+def _near_copy(n: int, source: str, topics: tuple[str, ...], **changes: Any) -> Article:
+    """A copy of record n with its own last words: not an exact copy of any other source's."""
+    text = f"SHENZHEN, June 3 ({source.upper()} Wire) -- {body(n)} Reporting by the {source} desk."
+    return replace(make_article(n, source, title="Fair opens with record crowd", text=text, hours=-2),
+                   topics=topics, **changes)
+
+
+def _failing_after(method: Any) -> Any:
+    def boom(*args: Any, **kwargs: Any) -> None:
+        method(*args, **kwargs)
+        raise RuntimeError("killed")
+
+    return boom
+
+
+def test_stories_joined_from_memory_are_those_read_back_from_the_database(tmp_path: Path) -> None:
+    """A copy joining a story this run wrote is refreshed from memory: the same story as re-reading its members,
+    across batches, priorities, an update of a member and a rolled-back batch."""
+    stores = [open_store(f"sqlite:///{tmp_path / name}.db", Settings()) for name in ("memory", "database")]
+    stores[1]._stories_known = None  # always reads the members back
+    steps: list[tuple[str, list[Article], int]] = [
+        ("a", [make_article(n) for n in (1, 2, 3)], 0),
+        ("b", [_near_copy(1, "b", ("ai",)), _near_copy(2, "b", ())], 5),
+        ("c", [_near_copy(1, "c", ("5g", "iot"))], 0),
+        ("b", [_near_copy(1, "b", ("robotics",), title="Fair opens, updated")], 5),  # an update of a member
+        ("d", [_near_copy(2, "d", ("ai",)), _near_copy(3, "d", ("ai",))], 9),
+        ("g", [_near_copy(1, "g", ("iot",))], 0),  # joins the story whose member was updated
+    ]
+    for store in stores:
+        for source, articles, priority in steps:
+            store.ingest(source, articles, NOW, priority=priority)
+        with pytest.raises(RuntimeError):  # a batch that fails after its stories were written
+            store._refresh_stories = _failing_after(store._refresh_stories)  # type: ignore[method-assign]
+            try:
+                store.ingest("e", [_near_copy(3, "e", ("biotech",))], NOW)
+            finally:
+                del store._refresh_stories
+        store.ingest("f", [_near_copy(3, "f", ("5g",))], NOW)
+    memory, database = (_story_facts(store) for store in stores)
+    assert memory == database
+    stories = {fact[0]: fact for fact in memory if len(fact) == 6}
+    assert sorted(map(len, (fact[5] for fact in stories.values()))) == [3, 3, 4]  # every copy joined
+    assert not any("biotech" in fact[2] for fact in stories.values())  # the rolled-back copy left nothing
+    assert {fact[1] for fact in stories.values()} == {"b-1", "d-2", "d-3"}  # the highest priority leads
+    for store in stores:
+        store.close()
+
+
+def test_a_story_another_process_joined_is_read_again(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    first = open_store(url, Settings())
+    first.ingest("a", [make_article(7)], NOW)  # its story is known in memory
+    other = open_store(url, Settings())  # another process: a copy with another topic joins it
+    other.ingest("b", [_near_copy(7, "b", ("ai",))], NOW)
+    other.close()
+    first.ingest("c", [_near_copy(7, "c", ("iot",))], NOW)
+    (story,) = first.stories_for_feed(None, 10)
+    first.close()
+    assert sorted(m.source_id for m in story.members) == ["a", "b", "c"]
+    assert story.topics == ("ai", "iot")  # b's topic, which a stale memory of the story would drop
