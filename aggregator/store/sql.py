@@ -163,19 +163,6 @@ class _Known:
     by_hash: dict[str, _Existing]
 
 
-_StoryMember = tuple[str, int, str, int]  # uid, published, topics, priority: what a story's refresh reads of it
-
-
-@dataclass(frozen=True, slots=True)
-class _KnownStory:
-    """A story as this connection last wrote it, with every member: a copy joining it needs no query."""
-
-    members: list[_StoryMember]
-    topics: set[str]
-    updated: int
-    published: int
-
-
 @dataclass(frozen=True, slots=True)
 class _StoredMatches:
     stories: list[tuple[str, float] | None]  # per signed new record: (stored story, score) it copies, or None
@@ -229,7 +216,6 @@ _STATE_COLUMNS = (
 _DERIVED_TEXT = ""
 _SIGNATURE_CACHE = 60_000  # records' signatures kept in memory (~0.7 KB each) for lookups by later sources
 _RECENT_BANDS = 1_500_000  # LSH rows (24 bytes each) kept in memory for look-ups
-_STORIES_KNOWN = 100_000  # stories kept with their members for copies that join them (~0.3 KB each)
 # LSH rows committed between merges into the index (about 45,000 records). A merge rewrites each SQLite block
 # it touches whole, so a first poll merges once, at its end (~0.4 s for 920,000 rows with its commit; 1.1 s
 # in B-tree rows, merged every 250,000).
@@ -255,11 +241,6 @@ class SqlStore:
         # another connection writes, look-ups need not ask the database (SQLite; a first poll never does)
         self._bands_in_memory_at: int | None = None
         self._pending_checked = self._recent is None  # readers (serve, status, export) never write them
-        # Stories this connection wrote, with their members, while no other connection writes (SQLite: PRAGMA
-        # data_version as of `_stories_known_at`): a copy joining one is refreshed without re-reading its
-        # members (a first poll joins 12,600 copies to stories it made). PostgreSQL workers write side by side.
-        self._stories_known: dict[str, _KnownStory] | None = {} if self._recent is not None else None
-        self._stories_known_at: int | None = None
         self._migrate()
 
     # ------------------------------------------------------------------ plumbing
@@ -514,12 +495,8 @@ class SqlStore:
         with self._lock:
             if not self._pending_checked:
                 self._index_pending_bands()
-            version = self._data_version() if self._recent is not None else None
-            if self._bands_in_memory_at is not None and version != self._bands_in_memory_at:
+            if self._bands_in_memory_at is not None and self._data_version() != self._bands_in_memory_at:
                 self._stop_looking_up_in_memory_only()  # another process wrote rows this one has not seen
-            if self._stories_known is not None and version != self._stories_known_at:
-                self._stories_known.clear()  # nor stories: another process may have added members
-                self._stories_known_at = version
             try:
                 results = self._ingest_and_commit(items, now)
             except Exception:
@@ -546,8 +523,6 @@ class SqlStore:
             self._conn.rollback()
             if self._recent is not None:
                 self._recent.rollback()
-            if self._stories_known is not None:
-                self._stories_known.clear()  # it may hold what was just rolled back
             raise
         if self._recent is not None:
             self._recent.commit()
@@ -664,7 +639,7 @@ class SqlStore:
              a.text_hash, topics, now_ts, old.uid),
         )
         touched.update(_split_topics(old.topics))
-        self._refresh_stories({old.story_id: new_updated}, touched)  # reads the members back, changed one too
+        self._refresh_stories({old.story_id: new_updated}, touched)
         return True
 
     # ------------------------------------------------------------------ stories
@@ -702,7 +677,6 @@ class SqlStore:
         copies: list[str | None] = []  # the story a signed record was found to be a copy of
         minted: dict[str, list[Article]] = {}  # stories born in this batch, with their members
         joined: dict[str, int] = {}  # stored stories that gain a member: story id -> newest date
-        joined_by: dict[str, list[_StoryMember]] = {}  # and those members
         for a in fresh:
             sig = signatures[a.uid]
             story_id = None
@@ -721,7 +695,6 @@ class SqlStore:
                 minted[story_id].append(a)
             else:
                 joined[story_id] = max(joined.get(story_id, 0), to_ts(a.updated) or published)
-                joined_by.setdefault(story_id, []).append((a.uid, published, ",".join(a.topics), priority))
             article_rows.append((
                 a.uid, source_id, a.guid, a.url, a.title, published, to_ts(a.updated) or published,
                 a.date_source, a.author, a.language, a.summary_html, a.content_html, _DERIVED_TEXT, a.text_hash,
@@ -752,7 +725,7 @@ class SqlStore:
             rows = np.concatenate([rows, np.array(band_rows, dtype=np.int64)])
         self._write_band_rows(rows)
         self._write_new_stories(minted, priority, now_ts, touched)
-        self._refresh_stories(joined, touched, created=now_ts, joined_by=joined_by)
+        self._refresh_stories(joined, touched, created=now_ts)
 
     def _unshared_band_rows(self, found: Buckets, distinct: I64, cells: I64, shared: npt.NDArray[np.bool_],
                             stored: _StoredMatches, copies: Sequence[str | None], refs: Sequence[int],
@@ -862,10 +835,6 @@ class SqlStore:
             story_rows.append((story_id, primary.uid, published, updated, ",".join(topics), now_ts))
             topic_rows.extend((t, story_id, published) for t in topics)
             touched.update(topics)
-            if self._stories_known is not None:
-                self._stories_known[story_id] = _KnownStory(
-                    [(m.uid, to_ts(m.published) or now_ts, ",".join(m.topics), priority) for m in members],
-                    set(topics), updated, published)
         self._many(
             "INSERT INTO stories (story_id, primary_uid, published, updated, topics, created) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -1017,25 +986,15 @@ class SqlStore:
                                      containment=self._settings.dedupe_containment)
         return stories[found[0]] if found is not None and found[1] > to_beat else None
 
-    def _refresh_stories(self, updated_at: Mapping[str, int], touched: set[str], *, created: int = 0,
-                         joined_by: Mapping[str, list[_StoryMember]] | None = None) -> None:
+    def _refresh_stories(self, updated_at: Mapping[str, int], touched: set[str], *, created: int = 0) -> None:
         """Recompute stories' primary copy, dates and topics from their members (ids never change).
 
         All of a batch's stories in a few statements: a first poll gives thousands of stories a second copy.
-        `joined_by`: the members just added, for the stories known in memory (the others are read back); without
-        it (a member was updated) every member is read back, and the story is known again as it is now.
         """
         ids = list(updated_at)
         members: dict[str, list[tuple[Any, ...]]] = {}
         old: dict[str, tuple[set[str], int, int | None]] = {}
-        known = self._stories_known
-        if known is not None and joined_by is not None:
-            for story_id in ids:
-                story = known.get(story_id)
-                if story is not None:
-                    members[story_id] = [*story.members, *joined_by.get(story_id, ())]
-                    old[story_id] = (story.topics, story.updated, story.published)
-        for chunk in _chunks([i for i in ids if i not in members]):
+        for chunk in _chunks(ids):
             marks = self._in(len(chunk))
             for r in self._exec(f"SELECT story_id, uid, published, topics, priority FROM articles "
                                 f"WHERE story_id IN ({marks})", chunk).fetchall():
@@ -1063,10 +1022,6 @@ class SqlStore:
             topic_rows.extend((t, story_id, primary[1]) for t in topics if t not in kept)
             touched.update(topics)
             touched.update(old_topics)
-            if known is not None:
-                known[story_id] = _KnownStory(rows, set(topics), updated, primary[1])
-        if known is not None and len(known) > _STORIES_KNOWN:
-            known.clear()
         self._many(
             "INSERT INTO stories (story_id, primary_uid, published, updated, topics, created) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (story_id) DO UPDATE SET primary_uid = excluded.primary_uid, "
