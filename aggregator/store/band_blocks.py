@@ -48,18 +48,6 @@ def _block_starts(periods: I64, blocks: I64) -> I64:
     return np.concatenate([np.zeros(1, dtype=np.int64), edges])
 
 
-def touched_blocks(periods: I64, keys: I64) -> dict[int, list[int]]:
-    """period -> the blocks rows sorted by (period, key) fall in, in order."""
-    if not len(keys):
-        return {}
-    blocks = blocks_of(keys)
-    starts = _block_starts(periods, blocks)
-    touched: dict[int, list[int]] = {}
-    for period, block in zip(periods[starts].tolist(), blocks[starts].tolist(), strict=True):
-        touched.setdefault(period, []).append(block)
-    return touched
-
-
 def as_blocks(periods: I64, keys: I64, published: I64, refs: I64) -> Iterator[tuple[int, int, bytes]]:
     """Rows sorted by (period, key, published, ref) as (period, block, blob) rows of `band_blocks`, made as
     executemany takes them (a list of a first poll's 200,000 blocks was 15 MB at the peak)."""

@@ -1,12 +1,12 @@
-"""A run's LSH rows, searchable in memory, and those not merged into the `bands` table yet.
+"""A run's LSH rows, searchable in memory, and those not merged into SQLite's index (`band_blocks`) yet.
 
-Why: band keys are random, so each row written straight into the `bands` B-tree lands on a random page,
-and every commit rewrites most of the index (a 50,000-record first poll wrote ~300 MB of WAL and spent a
-third of the storing thread there). The store instead keeps a run's new rows here for look-ups, writes
-them to the unindexed `pending_bands` table as one blob a transaction (durable with their records: a killed
-run's rows are indexed when the store is opened next), and merges them into `bands` in its key order every
-few hundred thousand rows and at the end of a run: an index page is written once per merge, not once per
-commit. Merged rows stay here while the store can answer look-ups from memory alone (see SqlStore).
+Why: band keys are random, so each row written straight into an index lands on a random page, and every
+commit rewrites most of it (a 50,000-record first poll wrote ~300 MB of WAL and spent a third of the storing
+thread there). The store instead keeps a run's new rows here for look-ups, writes them to the unindexed
+`pending_bands` table as one blob a transaction (durable with their records: a killed run's rows are indexed
+when the store is opened next), and merges them into the index at the end of a run (or past a million
+rows): a block of the index is written once per merge, not once per commit. Merged rows stay here while the
+store can answer look-ups from memory alone (see SqlStore).
 
 Rows are kept as numpy columns sorted by key, so a look-up of a source's keys is a few `searchsorted`
 calls, not a Python dict of a million entries (~150 MB), and adding a source's rows is a merge, not a
@@ -54,7 +54,7 @@ class RecentBands:
         self._big: _Columns
         self._small: _Columns
         self._open: _Columns
-        self._unmerged: list[_Columns] = []  # committed rows not yet written into `bands`, a transaction each
+        self._unmerged: list[_Columns] = []  # committed rows not yet in the index, a transaction each
         self._slots: npt.NDArray[np.bool_] | None = None  # key & _SLOT_MASK of every committed row: True
         self.clear()
 
@@ -62,7 +62,7 @@ class RecentBands:
         return len(self._big[0]) + len(self._small[0]) + len(self._open[0])
 
     def unmerged(self) -> int:
-        """Committed rows not yet merged into `bands` (`sorted_rows` gives them; `merged` forgets them)."""
+        """Committed rows not yet merged into the index (`unmerged_columns` gives them; `merged` forgets them)."""
         return sum(len(columns[0]) for columns in self._unmerged)
 
     def has_open_rows(self) -> bool:
@@ -108,12 +108,12 @@ class RecentBands:
         self.rollback()
 
     def merged(self) -> None:
-        """The unmerged rows are now in `bands`; they stay here for look-ups."""
+        """The unmerged rows are now in the index; they stay here for look-ups."""
         self._unmerged = []
 
     def lookup_rows(self, keys: I64, window_start: int, window_end: int) -> tuple[I64, I64, I64]:
         """Rows under `keys` (sorted, distinct) with `published` in the window, as (index into `keys`,
-        published, ref) columns in that order: each key's refs oldest first, as the `bands` index orders
+        published, ref) columns in that order: each key's refs oldest first, as the index orders
         them."""
         import numpy as np
 

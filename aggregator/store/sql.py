@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from aggregator.errors import StoreError
 from aggregator.records import Article, Settings, SourceState, StoryView, Validators, is_first_seen
-from aggregator.store.band_blocks import blocks_of, merged_blocks, rows_in_blocks, touched_blocks
+from aggregator.store.band_blocks import blocks_of, merged_blocks, rows_in_blocks
 from aggregator.store.base import IngestItem, IngestResult
 from aggregator.store.candidates import BUCKET_CAP, Buckets, buckets, cell_refs, cells_holding, first_of_each
 from aggregator.store.recent_bands import RecentBands, decode_rows, encode_rows
@@ -237,7 +237,7 @@ class SqlStore:
         # SQLite has one writer at a time (the run lock), so the rows it has not merged yet are all in its
         # memory; PostgreSQL workers share the index and write into it directly.
         self._recent = RecentBands() if dialect.name == "sqlite" else None
-        # PRAGMA data_version when every row of `bands` was also in `_recent` (None: not so, or unknown): until
+        # PRAGMA data_version when every stored LSH row was also in `_recent` (None: not so, or unknown): until
         # another connection writes, look-ups need not ask the database (SQLite; a first poll never does)
         self._bands_in_memory_at: int | None = None
         self._pending_checked = self._recent is None  # readers (serve, status, export) never write them
@@ -530,9 +530,8 @@ class SqlStore:
         return results
 
     def _merge_if_due(self) -> None:
-        """Merge the rows of the last few batches into `bands` while the run goes on (merges into a growing
-        index cost about what one merge at the end costs, which was 1.4 s after the last batch of a first
-        poll); past the memory cap, forget them too."""
+        """Merge the committed rows into `band_blocks` while the run goes on once there are `_MERGE_EVERY` of
+        them; past the memory cap, forget them too."""
         if self._recent is None:
             return
         if len(self._recent) >= _RECENT_BANDS:
@@ -541,7 +540,8 @@ class SqlStore:
             self._merge_unmerged()
 
     def _stop_looking_up_in_memory_only(self) -> None:
-        """From now on look-ups ask `bands` too: everything goes into it, and the memory keeps only later rows."""
+        """From now on look-ups ask the database too: everything goes into it, and the memory keeps only later
+        rows."""
         self._bands_in_memory_at = None
         self._merge_unmerged()
 
@@ -752,8 +752,8 @@ class SqlStore:
             self._recent.add(rows)  # written to pending_bands once per transaction (_ingest_items)
 
     def merge_pending_bands(self) -> None:
-        """At the end of a run: the LSH rows not merged yet go into the `bands` index, and the memory that
-        kept them for look-ups is given back (publishing comes next; the next run asks `bands`)."""
+        """At the end of a run: the LSH rows not merged yet go into `band_blocks`, and the memory that kept
+        them for look-ups is given back (publishing comes next; the next run asks the database)."""
         with self._lock:
             if self._recent is None:  # PostgreSQL writes `bands` directly
                 return
@@ -778,8 +778,6 @@ class SqlStore:
                 if dropped:  # they are still in `pending_bands`: the next write takes them from there
                     self._pending_checked = False
                 raise
-            finally:
-                del columns
             self._recent.merged()
         if self._bands_in_memory_at is None:
             self._recent.clear()
@@ -789,26 +787,27 @@ class SqlStore:
         merged with its new rows and written back whole."""
         import numpy as np
 
+        if not len(keys):  # a period with no rows (migration 8 walks every period between the first and last)
+            return
         # a period at a time: a first poll's 920,000 rows at once took 70 MB more at the peak
         starts = np.flatnonzero(np.diff(periods)) + 1
         for rows in zip(*(np.split(column, starts) for column in (periods, keys, published, refs)), strict=True):
-            stored: list[tuple[int, int, bytes]] = []
-            for period, blocks in touched_blocks(rows[0], rows[1]).items():
-                if len(blocks) > _BLOCKS_READ_BY_RANGE:  # most of the period: one range scan, not IN lists
-                    wanted = set(blocks)
-                    stored.extend((period, b, blob) for b, blob in self._exec(
-                        "SELECT block, rows FROM band_blocks WHERE period = ? AND block BETWEEN ? AND ? "
-                        "ORDER BY block", (period, blocks[0], blocks[-1])).fetchall() if b in wanted)
-                    continue
-                for chunk in _chunks(blocks):
-                    stored.extend((p, b, bytes(blob)) for p, b, blob in self._exec(
-                        "SELECT period, block, rows FROM band_blocks WHERE period = ? "
-                        f"AND block IN ({self._in(len(chunk))}) ORDER BY block", [period, *chunk]).fetchall())
-            self._many(_UPSERT_BLOCKS, merged_blocks(stored, *rows))
+            period = int(rows[0][0])
+            blocks = np.unique(blocks_of(rows[1])).tolist()
+            if len(blocks) > _BLOCKS_READ_BY_RANGE:  # most of the period: one range scan, not IN lists
+                wanted = set(blocks)
+                found = [(b, blob) for b, blob in self._exec(
+                    "SELECT block, rows FROM band_blocks WHERE period = ? AND block BETWEEN ? AND ?",
+                    (period, blocks[0], blocks[-1])).fetchall() if b in wanted]
+            else:
+                found = [row for chunk in _chunks(blocks) for row in self._exec(
+                    f"SELECT block, rows FROM band_blocks WHERE period = ? AND block IN ({self._in(len(chunk))})",
+                    [period, *chunk]).fetchall()]
+            self._many(_UPSERT_BLOCKS, merged_blocks([(period, b, bytes(blob)) for b, blob in found], *rows))
 
     def _index_pending_bands(self) -> None:
         """Before the first write: the rows a killed run left in `pending_bands` (its records are stored)
-        go into `bands`."""
+        go into `band_blocks`."""
         assert self._recent is not None
         self._pending_checked = True
         empty = not self._exec("SELECT 1 FROM band_blocks LIMIT 1").fetchone()
