@@ -117,3 +117,24 @@ def test_records_from_workers_are_whole_but_for_the_plain_text_the_store_does_no
         assert (sig is None and other is None) or (
             sig is not None and other is not None and sig == other and sig.keys is not None
             and other.keys is not None and sig.keys.tolist() == other.keys.tolist())
+
+
+def test_workers_run_at_the_lowest_priority_so_the_storing_parent_gets_a_core_when_it_wants_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import aggregator.prepare as prepare
+
+    real = prepare.prepare_feed
+
+    def report_niceness(body: bytes, *args: object, **kwargs: object) -> object:
+        feed = real(body, *args, **kwargs)  # type: ignore[arg-type]
+        return prepare.PreparedFeed(feed.articles, feed.signatures, warnings=(f"nice={os.nice(0)}",))
+
+    monkeypatch.setattr(prepare, "prepare_feed", report_niceness)  # inherited by the forked workers
+    pool = CpuPool(TOPICS, 1)
+    try:
+        feed = pool.prepare(RSS, SOURCE, url=SOURCE.url, content_type=None, charset=None, now=NOW)
+    finally:
+        pool.close()
+    assert feed.warnings == (f"nice={min(19, os.nice(0) + prepare.WORKER_NICENESS)}",)
